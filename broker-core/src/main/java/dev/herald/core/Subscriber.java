@@ -1,0 +1,38 @@
+package dev.herald.core;
+
+/**
+ * Receives the messages of one subscription.
+ *
+ * <p>Thread contract: the broker never calls one subscription's subscriber concurrently with itself, and calls
+ * it in offset order for each topic. Calls for one subscription may come from different threads over time, with
+ * a happens-before edge between consecutive calls. A subscriber that throws does not disturb the broker: the
+ * error is counted, reported to the broker's {@link ErrorListener}, and delivery goes on with the next message.
+ *
+ * @param <T> payload type
+ */
+@FunctionalInterface
+public interface Subscriber<T> {
+
+    /**
+     * Called for each message, in offset order per topic.
+     *
+     * @param message the message
+     */
+    void onMessage(Message<T> message);
+
+    /**
+     * Called after the last message of a batch, so a subscriber that buffers (a network channel, say) can flush
+     * once per batch instead of once per message. In direct delivery every message is a batch of one.
+     */
+    default void onBatchEnd() {
+    }
+
+    /**
+     * Called once, as the last callback, when the broker closes the subscription on its own. Not called when the
+     * application closes the subscription through {@link Subscription#close()}.
+     *
+     * @param reason why the broker closed it
+     */
+    default void onClose(CloseReason reason) {
+    }
+}

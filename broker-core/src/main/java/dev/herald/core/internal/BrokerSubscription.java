@@ -1,0 +1,592 @@
+package dev.herald.core.internal;
+
+import dev.herald.core.CloseReason;
+import dev.herald.core.Message;
+import dev.herald.core.StreamPosition;
+import dev.herald.core.Subscriber;
+import dev.herald.core.Subscription;
+import dev.herald.core.SubscriptionStats;
+import dev.herald.core.Topics;
+import dev.herald.core.policy.DeliveryPolicy;
+import dev.herald.core.policy.DeliveryPolicy.Overflow;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One subscription: its queue, its delivery state machine and its counters.
+ *
+ * <p>Concurrency:
+ * <ul>
+ *   <li>{@code queueLock} guards the queue, the state and the drop counters. Publishers take it briefly in
+ *       {@link #offer}; they never wait for the subscriber.</li>
+ *   <li>{@code deliveryLock} is held while the subscriber is called, so calls never overlap, and
+ *       {@link #close()} takes it to wait for a running call, which is how "no new callback after close returns"
+ *       holds. It is reentrant, so a subscriber may close its own subscription from a callback.</li>
+ *   <li>Lock order: {@code deliveryLock} before {@code queueLock}; neither is held while calling into the hub or
+ *       the engine, except that direct delivery runs under the engine's topic lock by design.</li>
+ * </ul>
+ * Queued mode drains on the executor, with at most one drain task pending per subscription (the
+ * {@code drainScheduled} flag), so the executor's queue is bounded by the number of subscriptions.
+ *
+ * <p>States: {@code RECOVERING} buffers live messages while a replay is read; {@code LIVE} delivers;
+ * {@code CLOSING} (slow consumer) lets the drain task send {@link CloseReason#SLOW_CONSUMER} as the last
+ * callback; {@code CLOSED} delivers nothing.
+ *
+ * @param <T> payload type
+ */
+final class BrokerSubscription<T> implements Subscription {
+    private static final int RECOVERING = 0;
+    private static final int LIVE = 1;
+    private static final int CLOSING = 2;
+    private static final int CLOSED = 3;
+
+    /** Messages handed to the subscriber per batch, and per drain run before the task yields its thread. */
+    private static final int BATCH = 256;
+    private static final int RUN_BUDGET = 4 * BATCH;
+    /** The most live messages buffered while a replay is read; past it the subscription closes as slow. */
+    static final int RECOVERY_BUFFER_LIMIT = 65_536;
+
+    private final DefaultBroker<T> broker;
+    private final String filter;
+    private final boolean exactTopic;
+    private final Subscriber<T> subscriber;
+    private final DeliveryPolicy policy;
+    private final Executor executor;
+    private final Runnable drainTask = this::drainAndReschedule;
+
+    private final ReentrantLock deliveryLock = new ReentrantLock();
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition notFull = queueLock.newCondition();
+
+    // Guarded by queueLock (state is also read without it, as a hint).
+    private volatile int state;
+    private final MessageRing<T> queue = new MessageRing<>();
+    private boolean drainScheduled;
+    private int waitingPublishers;
+    private long droppedOldest;
+    private long droppedNewest;
+    private long droppedOnClose;
+    /** Replayed history, delivered before the queue. Set under queueLock, consumed under deliveryLock. */
+    private List<Message<T>> replay = List.of();
+    private int replayIndex;
+    private volatile int pending;
+
+    // Written under deliveryLock only.
+    private volatile long delivered;
+    private volatile long errors;
+    /** For an exact topic: the newest offset delivered, so an engine that re-sends at the seam is deduplicated. */
+    private long lastOffset;
+    private Message<T>[] batch;
+
+    private volatile StreamPosition position = new StreamPosition(0, "");
+    private volatile boolean recovered = true;
+
+    BrokerSubscription(DefaultBroker<T> broker, String filter, Subscriber<? super T> subscriber,
+                       DeliveryPolicy policy, Executor executor, boolean recovering) {
+        this.broker = broker;
+        this.filter = filter;
+        this.exactTopic = !Topics.isPattern(filter);
+        // Message is immutable, so a subscriber of a supertype may safely read a Message<T>.
+        @SuppressWarnings("unchecked")
+        Subscriber<T> widened = (Subscriber<T>) subscriber;
+        this.subscriber = widened;
+        this.policy = policy;
+        this.executor = executor;
+        this.state = recovering ? RECOVERING : LIVE;
+    }
+
+    @Override
+    public String filter() {
+        return filter;
+    }
+
+    @Override
+    public StreamPosition position() {
+        return position;
+    }
+
+    @Override
+    public boolean recovered() {
+        return recovered;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return state < CLOSING;
+    }
+
+    boolean blocksPublishers() {
+        return policy.overflow() == Overflow.BLOCK;
+    }
+
+    @Override
+    public SubscriptionStats stats() {
+        queueLock.lock();
+        try {
+            return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose, pending, errors);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    int pending() {
+        return pending;
+    }
+
+    // ---------------------------------------------------------------- publisher side
+
+    /** Hands one message to this subscription. Called by the hub, under the engine's lock for the topic. */
+    void offer(Message<T> message) {
+        if (policy.isDirect()) {
+            offerDirect(message);
+            return;
+        }
+        boolean schedule = false;
+        queueLock.lock();
+        try {
+            int current = state;
+            if (current >= CLOSING) {
+                return;
+            }
+            if (current == RECOVERING) {
+                schedule = bufferWhileRecovering(message);
+                return;
+            }
+            if (queue.size() >= policy.capacity()) {
+                switch (policy.overflow()) {
+                    case DROP_OLDEST -> {
+                        queue.poll();
+                        droppedOldest++;
+                        broker.countDropped(1);
+                        queue.add(message);
+                    }
+                    case DROP_NEWEST -> {
+                        droppedNewest++;
+                        broker.countDropped(1);
+                    }
+                    case CLOSE -> schedule = beginSlowClose(1);
+                    case BLOCK -> queue.add(message);
+                    default -> throw new IllegalStateException("unknown overflow " + policy.overflow());
+                }
+            } else {
+                queue.add(message);
+            }
+            pending = queue.size();
+            if (!drainScheduled && state == LIVE) {
+                drainScheduled = true;
+                schedule = true;
+            }
+        } finally {
+            queueLock.unlock();
+            if (schedule) {
+                scheduleDrain();
+            }
+        }
+    }
+
+    private void offerDirect(Message<T> message) {
+        deliveryLock.lock();
+        try {
+            int current = state;
+            if (current == LIVE) {
+                deliver(message);
+                endBatch();
+                delivered++;
+                broker.countDelivered(1);
+            } else if (current == RECOVERING) {
+                boolean schedule;
+                queueLock.lock();
+                try {
+                    schedule = bufferWhileRecovering(message);
+                } finally {
+                    queueLock.unlock();
+                }
+                if (schedule) {
+                    scheduleDrain();
+                }
+            }
+        } finally {
+            deliveryLock.unlock();
+        }
+    }
+
+    /**
+     * Under queueLock: keeps a live message until the replay is read.
+     *
+     * @return whether the caller must schedule the drain task (to send the slow-consumer close)
+     */
+    private boolean bufferWhileRecovering(Message<T> message) {
+        if (queue.size() >= Math.max(policy.capacity(), RECOVERY_BUFFER_LIMIT)) {
+            return beginSlowClose(1);
+        }
+        queue.add(message);
+        pending = queue.size();
+        return false;
+    }
+
+    /**
+     * Under queueLock: marks the subscription as closing because it is too slow, discarding what waits.
+     *
+     * @return whether the caller must schedule the drain task that sends the close
+     */
+    private boolean beginSlowClose(int alsoDropped) {
+        state = CLOSING;
+        long discarded = queue.size() + (replay.size() - replayIndex) + alsoDropped;
+        queue.clear();
+        replay = List.of();
+        replayIndex = 0;
+        droppedOnClose += discarded;
+        pending = 0;
+        broker.countDropped(discarded);
+        notFull.signalAll();
+        if (drainScheduled) {
+            return false;
+        }
+        drainScheduled = true;
+        return true;
+    }
+
+    /** Waits for room under the block policy; see {@link Hub#awaitRoom}. */
+    boolean awaitRoom(long startNanos) {
+        if (!blocksPublishers()) {
+            return true;
+        }
+        long deadline = startNanos + policy.timeout().toNanos();
+        queueLock.lock();
+        try {
+            while (queue.size() >= policy.capacity() && state == LIVE) {
+                long remaining = deadline - broker.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                waitingPublishers++;
+                try {
+                    notFull.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(10)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                } finally {
+                    waitingPublishers--;
+                }
+            }
+            return true;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    /**
+     * Ends the recovering state: delivers {@code history} first, then what was buffered meanwhile, minus any
+     * message the history already holds.
+     */
+    void completeRecovery(List<Message<T>> history, StreamPosition topicPosition, boolean complete) {
+        this.position = topicPosition;
+        this.recovered = complete;
+        long replayedUpTo = history.isEmpty() ? -1 : history.get(history.size() - 1).offset();
+        if (policy.isDirect()) {
+            deliveryLock.lock();
+            try {
+                if (state != RECOVERING) {
+                    return;
+                }
+                for (Message<T> message : history) {
+                    deliver(message);
+                    endBatch();
+                }
+                delivered += history.size();
+                broker.countDelivered(history.size());
+                Message<T> buffered;
+                while (true) {
+                    queueLock.lock();
+                    try {
+                        buffered = queue.poll();
+                        if (buffered == null) {
+                            state = LIVE;
+                            pending = 0;
+                            return;
+                        }
+                    } finally {
+                        queueLock.unlock();
+                    }
+                    if (buffered.offset() > replayedUpTo) {
+                        deliver(buffered);
+                        endBatch();
+                        delivered++;
+                        broker.countDelivered(1);
+                    }
+                }
+            } finally {
+                deliveryLock.unlock();
+            }
+        }
+        boolean schedule = false;
+        queueLock.lock();
+        try {
+            if (state != RECOVERING) {
+                return;
+            }
+            while (queue.peek() != null && queue.peek().offset() <= replayedUpTo) {
+                queue.poll();
+            }
+            replay = history;
+            replayIndex = 0;
+            state = LIVE;
+            int capacity = policy.capacity();
+            while (queue.size() > capacity && state == LIVE) {
+                switch (policy.overflow()) {
+                    case DROP_OLDEST -> {
+                        queue.poll();
+                        droppedOldest++;
+                        broker.countDropped(1);
+                    }
+                    case DROP_NEWEST -> {
+                        queue.pollLast();
+                        droppedNewest++;
+                        broker.countDropped(1);
+                    }
+                    case CLOSE -> schedule = beginSlowClose(0);
+                    case BLOCK -> capacity = Integer.MAX_VALUE;
+                    default -> throw new IllegalStateException("unknown overflow " + policy.overflow());
+                }
+            }
+            pending = queue.size() + replay.size();
+            if (!drainScheduled && pending > 0 || state == CLOSING && !drainScheduled) {
+                drainScheduled = true;
+                schedule = true;
+            }
+        } finally {
+            queueLock.unlock();
+        }
+        if (schedule) {
+            scheduleDrain();
+        }
+    }
+
+    // ---------------------------------------------------------------- consumer side
+
+    private void scheduleDrain() {
+        try {
+            executor.execute(drainTask);
+        } catch (RejectedExecutionException e) {
+            // The executor is shutting down with the broker; what waits is counted when the broker closes us.
+            queueLock.lock();
+            try {
+                drainScheduled = false;
+            } finally {
+                queueLock.unlock();
+            }
+        }
+    }
+
+    private void drainAndReschedule() {
+        if (drain()) {
+            scheduleDrain();
+        }
+    }
+
+    /**
+     * Delivers up to {@link #RUN_BUDGET} messages in batches.
+     *
+     * @return {@code true} if messages remain and the task must run again (the flag stays set)
+     */
+    private boolean drain() {
+        boolean closeAsSlow = false;
+        deliveryLock.lock();
+        try {
+            Message<T>[] batch = batch();
+            int budget = RUN_BUDGET;
+            while (true) {
+                int taken;
+                queueLock.lock();
+                try {
+                    int current = state;
+                    if (current == CLOSING) {
+                        state = CLOSED;
+                        drainScheduled = false;
+                        closeAsSlow = true;
+                        break;
+                    }
+                    if (current != LIVE) {
+                        drainScheduled = false;
+                        return false;
+                    }
+                    if (budget <= 0) {
+                        return true;
+                    }
+                    taken = takeBatch(batch);
+                    if (taken == 0) {
+                        drainScheduled = false;
+                        return false;
+                    }
+                    pending = queue.size() + replay.size() - replayIndex;
+                    if (waitingPublishers > 0) {
+                        notFull.signalAll();
+                    }
+                } finally {
+                    queueLock.unlock();
+                }
+                int handed = 0;
+                for (int i = 0; i < taken; i++) {
+                    Message<T> message = batch[i];
+                    batch[i] = null;
+                    if (state != LIVE) {
+                        countDiscardedOnClose(taken - i);
+                        break;
+                    }
+                    if (deliver(message)) {
+                        handed++;
+                    }
+                }
+                delivered += handed;
+                broker.countDelivered(handed);
+                endBatch();
+                budget -= taken;
+            }
+            // Still under deliveryLock, so a concurrent close() returns only after this last callback.
+            callOnClose(CloseReason.SLOW_CONSUMER);
+        } finally {
+            deliveryLock.unlock();
+        }
+        if (closeAsSlow) {
+            broker.closedAsSlow(this);
+        }
+        return false;
+    }
+
+    /** Under deliveryLock: the reusable batch array. */
+    @SuppressWarnings("unchecked")
+    private Message<T>[] batch() {
+        if (batch == null) {
+            batch = (Message<T>[]) new Message<?>[Math.min(BATCH, Math.max(1, policy.capacity()))];
+        }
+        return batch;
+    }
+
+    /** Under both locks: the next batch, replayed history first. */
+    private int takeBatch(Message<T>[] batch) {
+        int taken = 0;
+        while (taken < batch.length && replayIndex < replay.size()) {
+            batch[taken++] = replay.get(replayIndex++);
+        }
+        if (replayIndex == replay.size() && replayIndex > 0) {
+            replay = List.of();
+            replayIndex = 0;
+        }
+        while (taken < batch.length) {
+            Message<T> message = queue.poll();
+            if (message == null) {
+                break;
+            }
+            batch[taken++] = message;
+        }
+        return taken;
+    }
+
+    private void countDiscardedOnClose(int count) {
+        queueLock.lock();
+        try {
+            droppedOnClose += count;
+        } finally {
+            queueLock.unlock();
+        }
+        broker.countDropped(count);
+    }
+
+    /** Under deliveryLock. Returns whether the subscriber was called. */
+    private boolean deliver(Message<T> message) {
+        if (exactTopic) {
+            if (message.offset() <= lastOffset) {
+                return false;
+            }
+            lastOffset = message.offset();
+        }
+        try {
+            subscriber.onMessage(message);
+        } catch (Throwable t) {
+            onSubscriberError(t);
+        }
+        return true;
+    }
+
+    private void endBatch() {
+        try {
+            subscriber.onBatchEnd();
+        } catch (Throwable t) {
+            onSubscriberError(t);
+        }
+    }
+
+    private void callOnClose(CloseReason reason) {
+        deliveryLock.lock();
+        try {
+            subscriber.onClose(reason);
+        } catch (Throwable t) {
+            onSubscriberError(t);
+        } finally {
+            deliveryLock.unlock();
+        }
+    }
+
+    private void onSubscriberError(Throwable t) {
+        errors++;
+        broker.reportSubscriberError(filter, t, errors);
+        if (t instanceof VirtualMachineError fatal) {
+            throw fatal;
+        }
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    @Override
+    public void close() {
+        if (!markClosed()) {
+            return;
+        }
+        broker.unregister(this);
+    }
+
+    /** Closes on the broker's behalf, after it gave queued messages their grace period. */
+    void closeByBroker() {
+        if (markClosed()) {
+            callOnClose(CloseReason.BROKER_CLOSED);
+        }
+    }
+
+    /** Sets CLOSED, waiting for a callback in progress, and discards what waits. Returns whether it changed. */
+    private boolean markClosed() {
+        deliveryLock.lock();
+        try {
+            queueLock.lock();
+            try {
+                if (state == CLOSED) {
+                    return false;
+                }
+                long discarded = queue.size() + (replay.size() - replayIndex);
+                queue.clear();
+                replay = List.of();
+                replayIndex = 0;
+                droppedOnClose += discarded;
+                pending = 0;
+                broker.countDropped(discarded);
+                state = CLOSED;
+                notFull.signalAll();
+                return true;
+            } finally {
+                queueLock.unlock();
+            }
+        } finally {
+            deliveryLock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Subscription[" + filter + ", " + policy + "]";
+    }
+}

@@ -1,0 +1,256 @@
+package dev.herald.core.internal;
+
+import dev.herald.core.History;
+import dev.herald.core.HistoryQuery;
+import dev.herald.core.HeraldException;
+import dev.herald.core.Message;
+import dev.herald.core.PublishResult;
+import dev.herald.core.RejectReason;
+import dev.herald.core.StreamPosition;
+import dev.herald.core.TopicStats;
+import dev.herald.core.Topics;
+import dev.herald.core.policy.HistoryPolicy;
+import dev.herald.core.spi.Clock;
+import dev.herald.core.spi.Engine;
+import dev.herald.core.spi.EngineContext;
+import dev.herald.core.spi.EngineListener;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
+
+/**
+ * The default engine: topics, offsets and history in this JVM's memory.
+ *
+ * <p>Concurrency: one lock per topic ({@link TopicLog#lock}) serializes publishes to that topic; publishes to
+ * different topics run in parallel. The listener is called under the topic's lock, so it sees each topic's
+ * messages in offset order, and a history read never sees a message the listener has not been given.
+ * A topic lives while it retains history or has interest (an exact subscription, or a pattern subscription
+ * that matches it); otherwise it is removed, and a later publish starts it again under a new epoch.
+ *
+ * @param <T> payload type
+ */
+public final class InMemoryEngine<T> implements Engine<T> {
+    private static final History<?> NO_HISTORY = new History<>(List.of(), new StreamPosition(0, ""), 1);
+
+    private final Clock clock;
+    private final HistoryPolicy policy;
+    private final ToLongFunction<? super T> weigher;
+    private final int maxTopics;
+    /** Unique per engine instance, so epochs and ids from different instances never collide. */
+    private final String instance;
+    private final AtomicLong epochs = new AtomicLong();
+    private final ConcurrentHashMap<String, TopicLog<T>> topics = new ConcurrentHashMap<>();
+    private final AtomicInteger topicCount = new AtomicInteger();
+    private final PatternIndex<String> interestedPatterns = new PatternIndex<>();
+    /** Topics kept alive only because a pattern subscription matches them; checked when a pattern goes away. */
+    private final Set<TopicLog<T>> heldByPattern = ConcurrentHashMap.newKeySet();
+    private volatile EngineListener<T> listener;
+    private volatile boolean closed;
+
+    /**
+     * Creates the engine.
+     *
+     * @param context the broker's settings
+     */
+    public InMemoryEngine(EngineContext<T> context) {
+        this.clock = context.clock();
+        this.policy = context.history();
+        this.weigher = context.payloadWeigher();
+        this.maxTopics = context.maxTopics();
+        this.instance = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1 | 1L << 62, 36);
+    }
+
+    @Override
+    public void start(EngineListener<T> listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public CompletionStage<PublishResult> publish(String topic, T data) {
+        for (;;) {
+            if (closed) {
+                return rejected(RejectReason.BROKER_CLOSED, "broker is closed");
+            }
+            TopicLog<T> log = topics.get(topic);
+            if (log == null) {
+                log = create(topic);
+                if (log == null) {
+                    return rejected(RejectReason.TOO_MANY_TOPICS,
+                            "topic '" + topic + "' would pass the limit of " + maxTopics + " topics");
+                }
+            }
+            log.lock.lock();
+            try {
+                if (log.removed) {
+                    continue;
+                }
+                long nowNanos = clock.nanoTime();
+                Instant timestamp = clock.now();
+                long offset = ++log.lastOffset;
+                String id = log.epoch + "-" + offset;
+                Message<T> message = new Message<>(id, topic, offset, timestamp, data);
+                log.append(message, weigher.applyAsLong(data), nowNanos, policy);
+                listener.onMessage(message);
+                removeIfUnused(log);
+                return CompletableFuture.completedFuture(
+                        new PublishResult.Accepted(id, topic, offset, log.epoch, timestamp));
+            } finally {
+                log.lock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public CompletionStage<History<T>> read(String topic, HistoryQuery query) {
+        TopicLog<T> log = topics.get(topic);
+        if (log == null) {
+            return CompletableFuture.completedFuture(noHistory());
+        }
+        log.lock.lock();
+        try {
+            if (log.removed) {
+                return CompletableFuture.completedFuture(noHistory());
+            }
+            log.evict(clock.nanoTime(), policy);
+            History<T> history = new History<>(log.select(query), log.position(), log.oldestOffset());
+            removeIfUnused(log);
+            return CompletableFuture.completedFuture(history);
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
+    public void interest(String filter, boolean interested) {
+        if (Topics.isPattern(filter)) {
+            if (interested) {
+                interestedPatterns.add(filter, filter);
+            } else {
+                interestedPatterns.remove(filter, filter);
+                for (TopicLog<T> log : heldByPattern) {
+                    heldByPattern.remove(log);
+                    withLock(log, () -> removeIfUnused(log));
+                }
+            }
+            return;
+        }
+        for (;;) {
+            TopicLog<T> log = topics.get(filter);
+            if (log == null) {
+                if (!interested) {
+                    return;
+                }
+                log = create(filter);
+                if (log == null) {
+                    throw new HeraldException(RejectReason.TOO_MANY_TOPICS,
+                            "topic '" + filter + "' would pass the limit of " + maxTopics + " topics");
+                }
+            }
+            log.lock.lock();
+            try {
+                if (log.removed) {
+                    continue;
+                }
+                log.interested = interested;
+                removeIfUnused(log);
+                return;
+            } finally {
+                log.lock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public Optional<TopicStats> topicStats(String topic) {
+        TopicLog<T> log = topics.get(topic);
+        if (log == null) {
+            return Optional.empty();
+        }
+        log.lock.lock();
+        try {
+            return log.removed ? Optional.empty() : Optional.of(log.stats(0));
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
+    public long topicCount() {
+        return topicCount.get();
+    }
+
+    @Override
+    public void sweep() {
+        for (TopicLog<T> log : topics.values()) {
+            withLock(log, () -> {
+                log.evict(clock.nanoTime(), policy);
+                removeIfUnused(log);
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void withLock(TopicLog<T> log, Runnable action) {
+        log.lock.lock();
+        try {
+            if (!log.removed) {
+                action.run();
+            }
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    /** Creates and registers a topic, or returns the one another thread registered; {@code null} past the limit. */
+    private TopicLog<T> create(String topic) {
+        if (topicCount.incrementAndGet() > maxTopics) {
+            topicCount.decrementAndGet();
+            return topics.get(topic);
+        }
+        String epoch = instance + "." + Long.toString(epochs.incrementAndGet(), 36);
+        TopicLog<T> created = new TopicLog<>(topic, epoch);
+        TopicLog<T> existing = topics.putIfAbsent(topic, created);
+        if (existing != null) {
+            topicCount.decrementAndGet();
+            return existing;
+        }
+        return created;
+    }
+
+    /** Called under the log's lock: drops a topic that retains nothing and that nobody here listens to. */
+    private void removeIfUnused(TopicLog<T> log) {
+        if (log.interested || log.retainedCount() > 0 || log.removed) {
+            return;
+        }
+        if (interestedPatterns.anyMatch(log.name)) {
+            heldByPattern.add(log);
+            return;
+        }
+        log.removed = true;
+        heldByPattern.remove(log);
+        if (topics.remove(log.name, log)) {
+            topicCount.decrementAndGet();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private History<T> noHistory() {
+        return (History<T>) NO_HISTORY;
+    }
+
+    private static CompletionStage<PublishResult> rejected(RejectReason reason, String message) {
+        return CompletableFuture.completedFuture(new PublishResult.Rejected(reason, message));
+    }
+}

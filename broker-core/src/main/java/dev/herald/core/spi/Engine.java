@@ -1,0 +1,88 @@
+package dev.herald.core.spi;
+
+import dev.herald.core.History;
+import dev.herald.core.HistoryQuery;
+import dev.herald.core.PublishResult;
+import dev.herald.core.TopicStats;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Sequencing, history and node-level interest: the state of a broker, behind one asynchronous boundary.
+ *
+ * <p>The broker validates input, then calls {@link #publish}; the engine assigns the next offset of the topic
+ * (from 1, gapless, monotonic within an epoch), an id and a timestamp, stores the message under the history
+ * policy, and hands it to the {@link EngineListener} given to {@link #start}. Engines that share topics between
+ * nodes also hand it to the listeners of the other nodes that declared {@link #interest} in the topic. The
+ * in-memory engine completes every stage before returning it; a remote engine completes them later.
+ *
+ * <p>Thread contract: every method may be called from any thread, concurrently.
+ *
+ * @param <T> payload type
+ * @since 0.1
+ */
+public interface Engine<T> extends AutoCloseable {
+
+    /**
+     * Starts the engine. Called once, before any other method.
+     *
+     * @param listener where every sequenced message goes, as {@link EngineListener} describes
+     */
+    void start(EngineListener<T> listener);
+
+    /**
+     * Sequences and stores one message. Topic and payload are already validated.
+     *
+     * @param topic a valid topic name
+     * @param data  the payload, not {@code null}
+     * @return the outcome: {@link PublishResult.Accepted} once the message is stored and handed to the listener,
+     *         or {@link PublishResult.Rejected} (for example for too many topics, or when closed)
+     */
+    CompletionStage<PublishResult> publish(String topic, T data);
+
+    /**
+     * Reads retained messages of one topic. Must not create the topic.
+     *
+     * @param topic a valid topic name
+     * @param query which messages
+     * @return the history and the topic's position at the moment of the read
+     */
+    CompletionStage<History<T>> read(String topic, HistoryQuery query);
+
+    /**
+     * Declares or withdraws this node's interest in a topic or pattern: the broker calls it with {@code true}
+     * when the first local subscription to {@code filter} opens and with {@code false} when the last one closes,
+     * in that order for each filter. A distributed engine subscribes to the shared stream accordingly; the
+     * in-memory engine keeps a topic with interest alive even when it retains no history.
+     *
+     * @param filter     a valid topic name or pattern
+     * @param interested whether the node now has subscriptions to it
+     */
+    void interest(String filter, boolean interested);
+
+    /**
+     * This engine's view of one topic.
+     *
+     * @param topic a valid topic name
+     * @return the topic's stats, or empty if it does not exist
+     */
+    Optional<TopicStats> topicStats(String topic);
+
+    /**
+     * How many topics exist.
+     *
+     * @return the count
+     */
+    long topicCount();
+
+    /**
+     * Runs periodic upkeep, such as evicting history past its age. The broker calls it from a background thread
+     * every second or so when the history policy {@link dev.herald.core.policy.HistoryPolicy#expiresByAge()
+     * expires by age}.
+     */
+    void sweep();
+
+    /** Stops the engine; later publishes are rejected with {@link dev.herald.core.RejectReason#BROKER_CLOSED}. */
+    @Override
+    void close();
+}
