@@ -137,6 +137,11 @@ final class BrokerSubscription<T> implements Subscription {
         return pending;
     }
 
+    /** Under queueLock: republishes the pending gauge (queue plus replay not yet delivered). */
+    private void updatePending() {
+        pending = queue.size() + replay.size() - replayIndex;
+    }
+
     // ---------------------------------------------------------------- publisher side
 
     /** Hands one message to this subscription. Called by the hub, under the engine's lock for the topic. */
@@ -175,7 +180,7 @@ final class BrokerSubscription<T> implements Subscription {
             } else {
                 queue.add(message);
             }
-            pending = queue.size();
+            updatePending();
             if (!drainScheduled && state == LIVE) {
                 drainScheduled = true;
                 schedule = true;
@@ -193,10 +198,11 @@ final class BrokerSubscription<T> implements Subscription {
         try {
             int current = state;
             if (current == LIVE) {
-                deliver(message);
+                if (deliver(message)) {
+                    delivered++;
+                    broker.countDelivered(1);
+                }
                 endBatch();
-                delivered++;
-                broker.countDelivered(1);
             } else if (current == RECOVERING) {
                 boolean schedule;
                 queueLock.lock();
@@ -424,7 +430,7 @@ final class BrokerSubscription<T> implements Subscription {
                         drainScheduled = false;
                         return false;
                     }
-                    pending = queue.size() + replay.size() - replayIndex;
+                    updatePending();
                     if (waitingPublishers > 0) {
                         notFull.signalAll();
                     }
