@@ -50,30 +50,34 @@ final class Hub<T> implements EngineListener<T> {
     @SuppressWarnings("unchecked")
     void register(BrokerSubscription<T> subscription) {
         String filter = subscription.filter();
+        boolean first;
         if (Topics.isPattern(filter)) {
-            synchronized (patterns) {
-                if (patterns.add(filter, subscription)) {
-                    try {
-                        engine.interest(filter, true);
-                    } catch (RuntimeException e) {
-                        patterns.remove(filter, subscription);
-                        throw e;
-                    }
-                }
-            }
+            first = patterns.add(filter, subscription);
         } else {
+            boolean[] created = new boolean[1];
             exact.compute(filter, (topic, current) -> {
                 if (current == null) {
-                    engine.interest(topic, true);
+                    created[0] = true;
                     current = (BrokerSubscription<T>[]) EMPTY;
                 }
                 BrokerSubscription<T>[] grown = Arrays.copyOf(current, current.length + 1);
                 grown[current.length] = subscription;
                 return grown;
             });
+            first = created[0];
         }
         if (subscription.blocksPublishers()) {
             blocking.incrementAndGet();
+        }
+        // Outside any hub lock: the engine may take a topic's lock, and a publisher holding that lock may be
+        // calling a direct subscriber that subscribes or closes, which needs the hub.
+        if (first) {
+            try {
+                engine.interest(filter, true);
+            } catch (RuntimeException e) {
+                unregister(subscription);
+                throw e;
+            }
         }
     }
 
@@ -81,15 +85,15 @@ final class Hub<T> implements EngineListener<T> {
     void unregister(BrokerSubscription<T> subscription) {
         String filter = subscription.filter();
         boolean[] removed = new boolean[1];
+        boolean last;
         if (Topics.isPattern(filter)) {
             synchronized (patterns) {
                 int before = patterns.size();
-                if (patterns.remove(filter, subscription)) {
-                    engine.interest(filter, false);
-                }
+                last = patterns.remove(filter, subscription);
                 removed[0] = patterns.size() < before;
             }
         } else {
+            boolean[] emptied = new boolean[1];
             exact.computeIfPresent(filter, (topic, current) -> {
                 int index = indexOf(current, subscription);
                 if (index < 0) {
@@ -97,17 +101,26 @@ final class Hub<T> implements EngineListener<T> {
                 }
                 removed[0] = true;
                 if (current.length == 1) {
-                    engine.interest(topic, false);
+                    emptied[0] = true;
                     return null;
                 }
                 BrokerSubscription<T>[] shrunk = Arrays.copyOf(current, current.length - 1);
                 System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
                 return shrunk;
             });
+            last = emptied[0];
         }
         if (removed[0] && subscription.blocksPublishers()) {
             blocking.decrementAndGet();
         }
+        if (last) {
+            engine.interest(filter, false);
+        }
+    }
+
+    @Override
+    public boolean hasSubscribers(String topic) {
+        return exact.containsKey(topic) || patterns.anyMatch(topic);
     }
 
     /**

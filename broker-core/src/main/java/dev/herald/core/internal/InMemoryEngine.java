@@ -32,8 +32,11 @@ import java.util.function.ToLongFunction;
  * <p>Concurrency: one lock per topic ({@link TopicLog#lock}) serializes publishes to that topic; publishes to
  * different topics run in parallel. The listener is called under the topic's lock, so it sees each topic's
  * messages in offset order, and a history read never sees a message the listener has not been given.
- * A topic lives while it retains history or has interest (an exact subscription, or a pattern subscription
- * that matches it); otherwise it is removed, and a later publish starts it again under a new epoch.
+ * A topic lives while it retains history or a local subscription (exact, or a pattern) matches it, as the
+ * {@link EngineListener#hasSubscribers listener} tells; otherwise it is removed, and a later publish starts it
+ * again under a new epoch. Interest calls take no hub lock, and this engine takes no hub lock under a topic's
+ * lock except the lock-free {@code hasSubscribers}, so a subscriber that subscribes or closes from a callback
+ * cannot deadlock with a publisher.
  *
  * @param <T> payload type
  */
@@ -49,9 +52,8 @@ public final class InMemoryEngine<T> implements Engine<T> {
     private final AtomicLong epochs = new AtomicLong();
     private final ConcurrentHashMap<String, TopicLog<T>> topics = new ConcurrentHashMap<>();
     private final AtomicInteger topicCount = new AtomicInteger();
-    private final PatternIndex<String> interestedPatterns = new PatternIndex<>();
-    /** Topics kept alive only because a pattern subscription matches them; checked when a pattern goes away. */
-    private final Set<TopicLog<T>> heldByPattern = ConcurrentHashMap.newKeySet();
+    /** Topics that retain nothing but were kept because subscriptions match them; rechecked when those leave. */
+    private final Set<TopicLog<T>> heldBySubscribers = ConcurrentHashMap.newKeySet();
     private volatile EngineListener<T> listener;
     private volatile boolean closed;
 
@@ -130,40 +132,23 @@ public final class InMemoryEngine<T> implements Engine<T> {
 
     @Override
     public void interest(String filter, boolean interested) {
-        if (Topics.isPattern(filter)) {
-            if (interested) {
-                interestedPatterns.add(filter, filter);
-            } else {
-                interestedPatterns.remove(filter, filter);
-                for (TopicLog<T> log : heldByPattern) {
-                    heldByPattern.remove(log);
-                    withLock(log, () -> removeIfUnused(log));
-                }
+        if (interested) {
+            // A subscribed topic exists (and counts against the limit) even before its first message.
+            if (!Topics.isPattern(filter) && topics.get(filter) == null && create(filter) == null) {
+                throw new HeraldException(RejectReason.TOO_MANY_TOPICS,
+                        "topic '" + filter + "' would pass the limit of " + maxTopics + " topics");
             }
             return;
         }
-        for (;;) {
-            TopicLog<T> log = topics.get(filter);
-            if (log == null) {
-                if (!interested) {
-                    return;
-                }
-                log = create(filter);
-                if (log == null) {
-                    throw new HeraldException(RejectReason.TOO_MANY_TOPICS,
-                            "topic '" + filter + "' would pass the limit of " + maxTopics + " topics");
-                }
+        if (Topics.isPattern(filter)) {
+            for (TopicLog<T> log : heldBySubscribers) {
+                heldBySubscribers.remove(log);
+                withLock(log, () -> removeIfUnused(log));
             }
-            log.lock.lock();
-            try {
-                if (log.removed) {
-                    continue;
-                }
-                log.interested = interested;
-                removeIfUnused(log);
-                return;
-            } finally {
-                log.lock.unlock();
+        } else {
+            TopicLog<T> log = topics.get(filter);
+            if (log != null) {
+                withLock(log, () -> removeIfUnused(log));
             }
         }
     }
@@ -231,15 +216,15 @@ public final class InMemoryEngine<T> implements Engine<T> {
 
     /** Called under the log's lock: drops a topic that retains nothing and that nobody here listens to. */
     private void removeIfUnused(TopicLog<T> log) {
-        if (log.interested || log.retainedCount() > 0 || log.removed) {
+        if (log.retainedCount() > 0 || log.removed) {
             return;
         }
-        if (interestedPatterns.anyMatch(log.name)) {
-            heldByPattern.add(log);
+        if (listener.hasSubscribers(log.name)) {
+            heldBySubscribers.add(log);
             return;
         }
         log.removed = true;
-        heldByPattern.remove(log);
+        heldBySubscribers.remove(log);
         if (topics.remove(log.name, log)) {
             topicCount.decrementAndGet();
         }

@@ -125,6 +125,9 @@ final class PatternIndex<V> {
 
     /** Whether any filter matches the valid topic name. */
     boolean anyMatch(String topic) {
+        if (size == 0) {
+            return false;
+        }
         boolean[] found = new boolean[1];
         forEachMatch(topic, v -> found[0] = true);
         return found[0];

@@ -27,8 +27,6 @@ final class TopicLog<T> {
 
     /** Set once, under the lock, when the engine drops this log; a publisher holding a stale reference retries. */
     boolean removed;
-    /** Whether this node has subscriptions to exactly this topic. */
-    boolean interested;
     long lastOffset;
 
     private Message<T>[] messages;

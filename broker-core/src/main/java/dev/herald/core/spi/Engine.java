@@ -51,12 +51,16 @@ public interface Engine<T> extends AutoCloseable {
 
     /**
      * Declares or withdraws this node's interest in a topic or pattern: the broker calls it with {@code true}
-     * when the first local subscription to {@code filter} opens and with {@code false} when the last one closes,
-     * in that order for each filter. A distributed engine subscribes to the shared stream accordingly; the
-     * in-memory engine keeps a topic with interest alive even when it retains no history.
+     * after the first local subscription to {@code filter} registered and with {@code false} after the last one
+     * left. The broker holds no lock during the call, so when a subscribe and an unsubscribe of one filter race,
+     * the two calls may arrive in either order: treat them as prompts and reconcile with
+     * {@link EngineListener#hasSubscribers}. A distributed engine subscribes to the shared stream accordingly;
+     * the in-memory engine uses them to create a subscribed topic and to drop an unused one at once.
      *
      * @param filter     a valid topic name or pattern
      * @param interested whether the node now has subscriptions to it
+     * @throws dev.herald.core.HeraldException with {@link dev.herald.core.RejectReason#TOO_MANY_TOPICS} if
+     *         {@code interested} and the topic cannot be created
      */
     void interest(String filter, boolean interested);
 

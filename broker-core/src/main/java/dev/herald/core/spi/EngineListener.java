@@ -12,7 +12,6 @@ import dev.herald.core.Message;
  * @param <T> payload type
  * @since 0.1
  */
-@FunctionalInterface
 public interface EngineListener<T> {
 
     /**
@@ -21,4 +20,14 @@ public interface EngineListener<T> {
      * @param message the message
      */
     void onMessage(Message<T> message);
+
+    /**
+     * Whether this node has an open subscription (exact or pattern) that matches the topic. An engine that keeps
+     * topics in local memory asks before it drops a topic that retains nothing, so a topic with subscribers keeps
+     * its offsets and epoch. Lock-free and cheap; may be called under the engine's own locks.
+     *
+     * @param topic a valid topic name
+     * @return {@code true} if a local subscription would receive a message published to {@code topic}
+     */
+    boolean hasSubscribers(String topic);
 }
