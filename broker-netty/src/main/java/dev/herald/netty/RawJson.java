@@ -2,6 +2,7 @@ package dev.herald.netty;
 
 import dev.herald.core.Message;
 import dev.herald.netty.internal.JsonSupport;
+import dev.herald.netty.internal.RawJsonAccess;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -14,6 +15,25 @@ import java.util.Objects;
  * WebSocket clients receive it unchanged as the message's {@code data}.
  */
 public final class RawJson {
+    static {
+        RawJsonAccess.install(new RawJsonAccess.Accessor() {
+            @Override
+            public RawJson trusted(byte[] utf8) {
+                return RawJson.trusted(utf8);
+            }
+
+            @Override
+            public byte[] bytes(RawJson json) {
+                return json.bytes();
+            }
+
+            @Override
+            public byte[] frameOf(Message<RawJson> message) {
+                return message.data().frameOf(message);
+            }
+        });
+    }
+
     private final byte[] utf8;
     /** The last message frame encoded with this payload, shared by all its subscribers. */
     private volatile EncodedFrame frame;

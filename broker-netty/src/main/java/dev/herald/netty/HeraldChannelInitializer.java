@@ -1,0 +1,62 @@
+package dev.herald.netty;
+
+import dev.herald.core.Broker;
+import dev.herald.netty.internal.HttpRequestRouter;
+import dev.herald.netty.internal.JsonHttpObjectAggregator;
+import dev.herald.netty.internal.ServerContext;
+import dev.herald.netty.internal.ServerMetrics;
+import dev.herald.netty.internal.ws.WebSocketSupport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpServerCodec;
+
+/**
+ * Sets up the Herald HTTP and WebSocket protocol on each accepted connection, for applications that run their own
+ * Netty {@code ServerBootstrap}: pass it to {@code childHandler(...)}. {@link HeraldServer} uses it too.
+ *
+ * <p>Pipeline: HTTP codec, HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
+ * (connection limit, origin check, HTTP routes), then the WebSocket handlers at
+ * {@link HeraldServerConfig#websocketPath()}. The initializer also sets each connection's write buffer water marks.
+ *
+ * <p>Thread-safe and {@linkplain io.netty.channel.ChannelHandler.Sharable sharable}; one instance serves every
+ * connection of one server. It does not close the broker.
+ */
+public final class HeraldChannelInitializer extends ChannelInitializer<Channel> {
+    private final ServerContext server;
+
+    /**
+     * Creates an initializer serving {@code broker} with {@code config}. The {@link HeraldServerConfig#host()},
+     * {@link HeraldServerConfig#port()} and {@link HeraldServerConfig#shutdownTimeout()} settings are left to the
+     * application's own bootstrap.
+     *
+     * @param broker the broker to publish to and subscribe from
+     * @param config the settings
+     */
+    public HeraldChannelInitializer(Broker<RawJson> broker, HeraldServerConfig config) {
+        this(new ServerContext(broker, config, new ServerMetrics()));
+    }
+
+    HeraldChannelInitializer(ServerContext server) {
+        this.server = server;
+    }
+
+    ServerContext context() {
+        return server;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        HeraldServerConfig config = server.config();
+        server.register(ch);
+        ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(config.writeBufferLowWaterMark(),
+                config.writeBufferHighWaterMark()));
+        ChannelPipeline pipeline = ch.pipeline();
+        pipeline.addLast("http-codec", new HttpServerCodec());
+        pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(),
+                server.metrics()));
+        pipeline.addLast("http-router", new HttpRequestRouter(server));
+        WebSocketSupport.addHandlers(pipeline, server.broker(), config, server.metrics());
+    }
+}

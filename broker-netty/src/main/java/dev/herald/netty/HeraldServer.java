@@ -1,0 +1,311 @@
+package dev.herald.netty;
+
+import dev.herald.core.Broker;
+import dev.herald.core.policy.HistoryPolicy;
+import dev.herald.netty.internal.ServerContext;
+import dev.herald.netty.internal.ServerMetrics;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Herald server: HTTP publish, history, health and metrics endpoints and WebSocket subscriptions in front of one
+ * {@link Broker}, on Netty. Uses the native epoll transport where available and NIO otherwise.
+ *
+ * <pre>{@code
+ * try (HeraldServer server = HeraldServer.builder()
+ *         .config(HeraldServerConfig.builder().port(8080).build())
+ *         .build()
+ *         .start()) {
+ *     server.broker().publish("notifications", RawJson.of("{\"message\":\"Hello\"}"));
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread contract: thread-safe. {@link #start()} and {@link #close()} block the caller and must not be called
+ * from one of the server's event loops.
+ */
+public final class HeraldServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HeraldServer.class);
+
+    private enum State { NEW, STARTED, CLOSED }
+
+    private final HeraldServerConfig config;
+    private final Broker<RawJson> broker;
+    private final boolean ownsBroker;
+    private final EventLoopGroup suppliedBoss;
+    private final EventLoopGroup suppliedWorker;
+    private final HeraldChannelInitializer initializer;
+    private final Object lock = new Object();
+
+    private State state = State.NEW;
+    private EventLoopGroup boss;
+    private EventLoopGroup worker;
+    private boolean ownsGroups;
+    private Channel serverChannel;
+    private volatile InetSocketAddress localAddress;
+
+    private HeraldServer(Builder b) {
+        config = b.config != null ? b.config : HeraldServerConfig.defaults();
+        ownsBroker = b.broker == null;
+        broker = ownsBroker ? Broker.<RawJson>builder()
+                .history(HistoryPolicy.lastN(1000))
+                .payloadWeigher(RawJson::size)
+                .build() : b.broker;
+        suppliedBoss = b.boss;
+        suppliedWorker = b.worker;
+        initializer = new HeraldChannelInitializer(new ServerContext(broker, config, new ServerMetrics()));
+    }
+
+    /**
+     * A builder for a server with the default settings and its own in-memory broker.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the listening socket and starts serving. Returns once the socket is bound.
+     *
+     * @return this server
+     * @throws IllegalStateException if already started or closed, or if the socket cannot be bound (the cause
+     *                               says why); after a failed start the server is closed
+     */
+    public HeraldServer start() {
+        synchronized (lock) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("server is " + (state == State.STARTED ? "already started" : "closed"));
+            }
+            boolean epoll;
+            if (suppliedWorker != null) {
+                boss = suppliedBoss;
+                worker = suppliedWorker;
+                ownsGroups = false;
+                epoll = worker instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class);
+            } else {
+                epoll = Epoll.isAvailable();
+                boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("herald-accept", true),
+                        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+                worker = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("herald-io", true),
+                        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+                ownsGroups = true;
+            }
+            Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
+                    : NioServerSocketChannel.class;
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(boss, worker)
+                    .channel(channelClass)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(initializer);
+            ChannelFuture bind = bootstrap.bind(config.host(), config.port()).awaitUninterruptibly();
+            if (!bind.isSuccess()) {
+                state = State.CLOSED;
+                releaseResources(Duration.ZERO);
+                throw new IllegalStateException("could not listen on " + config.host() + ":" + config.port(),
+                        bind.cause());
+            }
+            serverChannel = bind.channel();
+            localAddress = (InetSocketAddress) serverChannel.localAddress();
+            state = State.STARTED;
+            LOG.info("Herald listening on {} ({}, WebSocket path {})", localAddress, epoll ? "epoll" : "nio",
+                    config.websocketPath());
+            return this;
+        }
+    }
+
+    /**
+     * The address the server listens on, with the actual port when configured with port 0.
+     *
+     * @return the bound address
+     * @throws IllegalStateException if not started
+     */
+    public InetSocketAddress localAddress() {
+        InetSocketAddress address = localAddress;
+        if (address == null) {
+            throw new IllegalStateException("server is not started");
+        }
+        return address;
+    }
+
+    /**
+     * The port the server listens on.
+     *
+     * @return the bound port
+     * @throws IllegalStateException if not started
+     */
+    public int port() {
+        return localAddress().getPort();
+    }
+
+    /**
+     * The server's settings.
+     *
+     * @return the configuration
+     */
+    public HeraldServerConfig config() {
+        return config;
+    }
+
+    /**
+     * The broker the server serves; publish to it in-process and WebSocket subscribers receive the messages.
+     *
+     * @return the broker
+     */
+    public Broker<RawJson> broker() {
+        return broker;
+    }
+
+    /**
+     * Stops the server gracefully and waits for it, at most about {@link HeraldServerConfig#shutdownTimeout()}:
+     * stops accepting connections; answers new requests with 503; lets in-flight HTTP requests finish, then closes
+     * their connections; closes WebSocket sessions with status 1001 (going away); closes whatever is still open
+     * at the deadline; then shuts down the event loops the server created and the broker if the server created
+     * it. Idempotent.
+     *
+     * @throws IllegalStateException if called from one of the server's event loops
+     */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (worker != null && (inEventLoop(worker) || boss != null && inEventLoop(boss))) {
+                throw new IllegalStateException("close() must not be called from the server's event loop");
+            }
+            boolean started = state == State.STARTED;
+            state = State.CLOSED;
+            long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+            if (started) {
+                serverChannel.close().awaitUninterruptibly();
+                ServerContext context = initializer.context();
+                context.beginShutdown();
+                if (!context.channels().newCloseFuture().awaitUninterruptibly(remainingMillis(deadline))) {
+                    LOG.warn("{} connections still open after the shutdown timeout {}; closing them",
+                            context.channels().size(), config.shutdownTimeout());
+                }
+                context.channels().close().awaitUninterruptibly(Math.max(1000, remainingMillis(deadline)));
+            }
+            releaseResources(Duration.ofMillis(remainingMillis(deadline)));
+            LOG.info("Herald stopped{}", localAddress != null ? " on " + localAddress : "");
+        }
+    }
+
+    private void releaseResources(Duration wait) {
+        if (ownsGroups) {
+            Future<?> b = boss.shutdownGracefully(0, wait.toMillis(), TimeUnit.MILLISECONDS);
+            Future<?> w = worker.shutdownGracefully(0, wait.toMillis(), TimeUnit.MILLISECONDS);
+            b.awaitUninterruptibly(wait.toMillis() + 1000);
+            w.awaitUninterruptibly(wait.toMillis() + 1000);
+        }
+        if (ownsBroker) {
+            broker.close();
+        }
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    }
+
+    private static boolean inEventLoop(EventLoopGroup group) {
+        for (EventExecutor executor : group) {
+            if (executor.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Builds a {@link HeraldServer}. Not thread-safe. Each setting may be made once.
+     */
+    public static final class Builder {
+        private HeraldServerConfig config;
+        private Broker<RawJson> broker;
+        private EventLoopGroup boss;
+        private EventLoopGroup worker;
+
+        private Builder() {
+        }
+
+        /**
+         * The settings (default {@link HeraldServerConfig#defaults()}).
+         *
+         * @param config the settings
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder config(HeraldServerConfig config) {
+            requireUnset(this.config, "config");
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * The broker to serve. The server does not close a broker it was given. Default: a broker the server
+         * creates (in memory, the last 1000 messages of each topic kept as history) and closes when it stops.
+         *
+         * @param broker the broker
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder broker(Broker<RawJson> broker) {
+            requireUnset(this.broker, "broker");
+            this.broker = Objects.requireNonNull(broker, "broker");
+            return this;
+        }
+
+        /**
+         * Event loops owned by the application; the server uses them and does not shut them down. Both must use
+         * the same transport (epoll or NIO). Default: the server creates its own.
+         *
+         * @param boss   accepts connections
+         * @param worker serves connections
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder eventLoopGroups(EventLoopGroup boss, EventLoopGroup worker) {
+            requireUnset(this.worker, "eventLoopGroups");
+            this.boss = Objects.requireNonNull(boss, "boss");
+            this.worker = Objects.requireNonNull(worker, "worker");
+            return this;
+        }
+
+        /**
+         * Creates the server, not yet started.
+         *
+         * @return the server
+         */
+        public HeraldServer build() {
+            return new HeraldServer(this);
+        }
+
+        private static void requireUnset(Object current, String name) {
+            if (current != null) {
+                throw new IllegalStateException(name + " was already set to " + current);
+            }
+        }
+    }
+}

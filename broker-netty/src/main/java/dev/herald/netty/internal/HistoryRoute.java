@@ -1,0 +1,130 @@
+package dev.herald.netty.internal;
+
+import dev.herald.core.HeraldException;
+import dev.herald.core.History;
+import dev.herald.core.HistoryQuery;
+import dev.herald.core.Message;
+import dev.herald.core.Topics;
+import dev.herald.netty.RawJson;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+
+/**
+ * {@code GET /topics/{topic}/history?since=&limit=}: the topic's retained messages with an offset greater than
+ * {@code since} (default 0), oldest first, at most {@code limit} of them (default and maximum: the configured
+ * history limit; larger values are capped). Each element is the message exactly as WebSocket subscribers receive
+ * it, taken from the payload's shared frame cache.
+ *
+ * <p>Stateless; one instance per connection, used on its event loop.
+ */
+final class HistoryRoute {
+    private final ServerContext server;
+
+    HistoryRoute(ServerContext server) {
+        this.server = server;
+    }
+
+    void handle(ChannelHandlerContext ctx, FullHttpRequest request, String topic, HttpRequestRouter router) {
+        if (!Topics.isValidName(topic)) {
+            String problem;
+            try {
+                Topics.requireName(topic);
+                problem = "invalid topic";
+            } catch (HeraldException e) {
+                problem = e.getMessage();
+            }
+            router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_topic", problem);
+            return;
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        int maxLimit = server.config().historyLimit();
+        long limit = parameter(query, "limit", maxLimit);
+        long since = parameter(query, "since", 0);
+        if (limit < 0) {
+            router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
+                    "'limit' must be a whole number from 0, was '" + query.parameters().get("limit").get(0) + "'");
+            return;
+        }
+        if (since < 0) {
+            router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
+                    "'since' must be an offset from 0, was '" + query.parameters().get("since").get(0) + "'");
+            return;
+        }
+        HttpVersion version = request.protocolVersion();
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        ByteBufAllocator alloc = ctx.alloc();
+        server.broker().history(topic, HistoryQuery.after(since, (int) Math.min(limit, maxLimit)))
+                .whenComplete((history, failure) -> router.send(ctx, version, keepAlive,
+                        response(alloc, history, failure)));
+    }
+
+    /** The parameter's value; the default if absent; -1 if present but not a whole number from 0. */
+    private static long parameter(QueryStringDecoder query, String name, long defaultValue) {
+        List<String> values = query.parameters().get(name);
+        if (values == null || values.isEmpty()) {
+            return defaultValue;
+        }
+        String v = values.get(0);
+        if (v.isEmpty() || v.length() > 18) {
+            return -1;
+        }
+        long n = 0;
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+
+    private static FullHttpResponse response(ByteBufAllocator alloc, History<RawJson> history, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof HeraldException e) {
+                return switch (e.reason()) {
+                    case BROKER_CLOSED -> HttpResponses.error(alloc, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "unavailable", e.getMessage());
+                    case INVALID_TOPIC -> HttpResponses.error(alloc, HttpResponseStatus.BAD_REQUEST,
+                            "invalid_topic", e.getMessage());
+                    default -> HttpResponses.error(alloc, HttpResponseStatus.BAD_REQUEST, "invalid_request",
+                            e.getMessage());
+                };
+            }
+            return HttpResponses.error(alloc, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error",
+                    "the broker failed to read history");
+        }
+        return HttpResponses.json(HttpResponseStatus.OK, encode(alloc, history.messages()));
+    }
+
+    /** A JSON array of the messages' shared frames, written once into one buffer. */
+    static ByteBuf encode(ByteBufAllocator alloc, List<Message<RawJson>> messages) {
+        byte[][] frames = new byte[messages.size()][];
+        int size = 2 + Math.max(0, messages.size() - 1);
+        for (int i = 0; i < frames.length; i++) {
+            frames[i] = RawJsonAccess.frameOf(messages.get(i));
+            size += frames[i].length;
+        }
+        ByteBuf body = alloc.buffer(size);
+        body.writeByte('[');
+        for (int i = 0; i < frames.length; i++) {
+            if (i > 0) {
+                body.writeByte(',');
+            }
+            body.writeBytes(frames[i]);
+        }
+        body.writeByte(']');
+        return body;
+    }
+}

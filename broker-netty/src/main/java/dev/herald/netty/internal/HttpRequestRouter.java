@@ -1,0 +1,364 @@
+package dev.herald.netty.internal;
+
+import dev.herald.core.BrokerStats;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.ObjectWriteContext;
+
+/**
+ * The HTTP front of every connection: enforces the connection limit and the origin check, serves the HTTP routes,
+ * and passes requests for the WebSocket path on to the WebSocket handlers.
+ *
+ * <p>Routes: {@code GET /health}, {@code GET /metrics}, {@code POST /publish}, {@code GET /topics/{topic}/history};
+ * {@code GET /} is reserved and answers 404. Every error is a status with a JSON body {@code {"code","message"}},
+ * and a keep-alive connection stays usable after it unless the request itself could not be read.
+ *
+ * <p>Concurrency: one instance per connection; all state is confined to the connection's event loop. Responses
+ * leave in request order: while a request is in flight (a publish or history read the broker completes later),
+ * further pipelined requests wait in a small bounded queue and reading pauses.
+ */
+public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpRequestRouter.class);
+    /** Pipelined requests held while one is in flight; past this the client is misbehaving. */
+    private static final int MAX_PIPELINED = 16;
+    private static final String TOPICS_PREFIX = "/topics/";
+    private static final String HISTORY_SUFFIX = "/history";
+    private static final byte[] HEALTH_OK = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+
+    private final ServerContext server;
+    private final PublishRoute publish;
+    private final HistoryRoute history;
+    private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
+
+    private boolean counted;
+    private boolean websocket;
+    private boolean upgraded;
+    private boolean inFlight;
+    private boolean closeAfterResponse;
+    private boolean drainScheduled;
+
+    /**
+     * Creates the router of one connection.
+     *
+     * @param server the server's shared state
+     */
+    public HttpRequestRouter(ServerContext server) {
+        this.server = server;
+        this.publish = new PublishRoute(server);
+        this.history = new HistoryRoute(server);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        counted = server.metrics().tryOpenConnection(server.config().maxConnections());
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (counted) {
+            counted = false;
+            server.metrics().connectionClosed();
+        }
+        releasePipelined();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releasePipelined();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request) || websocket) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (inFlight || !pipelined.isEmpty()) {
+            if (pipelined.size() >= MAX_PIPELINED) {
+                request.release();
+                LOG.debug("{}: more than {} pipelined requests, closing", ctx.channel(), MAX_PIPELINED);
+                ctx.close();
+                return;
+            }
+            pipelined.add(request);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        handle(ctx, request);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            upgraded = true;
+        } else if (evt == ServerShutdownEvent.INSTANCE) {
+            if (upgraded) {
+                ctx.channel().writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE));
+            } else if (inFlight) {
+                closeAfterResponse = true;
+            } else {
+                ctx.close();
+            }
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("{}: closing after an unexpected error", ctx.channel(), cause);
+        ctx.close();
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
+        inFlight = true;
+        boolean passedOn = false;
+        try {
+            passedOn = route(ctx, request);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: {} {} failed", ctx.channel(), request.method(), request.uri(), e);
+            if (inFlight) {
+                sendError(ctx, request, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error",
+                        "the server failed to handle the request");
+            }
+        } finally {
+            if (!passedOn) {
+                request.release();
+            }
+        }
+    }
+
+    /** Returns {@code true} if the request was passed on (and so is no longer this handler's to release). */
+    private boolean route(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!request.decoderResult().isSuccess()) {
+            closeAfterResponse = true;
+            sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "bad_request",
+                    "the request could not be read: " + request.decoderResult().cause().getMessage());
+            return false;
+        }
+        if (!counted) {
+            closeAfterResponse = true;
+            sendError(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
+                    "the server has reached its connection limit; retry later");
+            return false;
+        }
+        if (server.isShuttingDown()) {
+            closeAfterResponse = true;
+            sendError(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
+                    "the server is shutting down");
+            return false;
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (!server.originPolicy().allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+            server.metrics().originRejected();
+            sendError(ctx, request, HttpResponseStatus.FORBIDDEN, "origin_not_allowed",
+                    "origin '" + origin + "' is not allowed");
+            return false;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        HttpMethod method = request.method();
+        if (path.equals(server.config().websocketPath())) {
+            if (!HttpMethod.GET.equals(method)) {
+                return methodNotAllowed(ctx, request, "GET");
+            }
+            websocket = true;
+            inFlight = false;
+            ctx.fireChannelRead(request);
+            return true;
+        }
+        switch (path) {
+            case "/health" -> {
+                if (!HttpMethod.GET.equals(method)) {
+                    return methodNotAllowed(ctx, request, "GET");
+                }
+                send(ctx, request, HttpResponses.json(ctx.alloc(), HttpResponseStatus.OK, HEALTH_OK));
+            }
+            case "/metrics" -> {
+                if (!HttpMethod.GET.equals(method)) {
+                    return methodNotAllowed(ctx, request, "GET");
+                }
+                send(ctx, request, HttpResponses.json(ctx.alloc(), HttpResponseStatus.OK, metricsJson()));
+            }
+            case "/publish" -> {
+                if (!HttpMethod.POST.equals(method)) {
+                    return methodNotAllowed(ctx, request, "POST");
+                }
+                publish.handle(ctx, request, this);
+            }
+            default -> {
+                if (path.startsWith(TOPICS_PREFIX) && path.endsWith(HISTORY_SUFFIX)
+                        && path.length() >= TOPICS_PREFIX.length() + HISTORY_SUFFIX.length()) {
+                    if (!HttpMethod.GET.equals(method)) {
+                        return methodNotAllowed(ctx, request, "GET");
+                    }
+                    String topic = path.substring(TOPICS_PREFIX.length(), path.length() - HISTORY_SUFFIX.length());
+                    history.handle(ctx, request, topic, this);
+                } else {
+                    sendError(ctx, request, HttpResponseStatus.NOT_FOUND, "not_found",
+                            "no route for " + method + " " + path);
+                }
+            }
+        }
+        return false;
+    }
+
+    private boolean methodNotAllowed(ChannelHandlerContext ctx, FullHttpRequest request, String allow) {
+        FullHttpResponse response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
+                "method_not_allowed", request.method() + " is not allowed here; use " + allow);
+        response.headers().set(HttpHeaderNames.ALLOW, allow);
+        send(ctx, request, response);
+        return false;
+    }
+
+    private byte[] metricsJson() {
+        BrokerStats b = server.broker().stats();
+        ServerMetrics m = server.metrics();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+        try (JsonGenerator g = JsonSupport.factory().createGenerator(ObjectWriteContext.empty(), out)) {
+            g.writeStartObject();
+            g.writeName("broker");
+            g.writeStartObject();
+            g.writeNumberProperty("published", b.published());
+            g.writeNumberProperty("rejected", b.rejected());
+            g.writeNumberProperty("delivered", b.delivered());
+            g.writeNumberProperty("dropped", b.dropped());
+            g.writeNumberProperty("subscriberErrors", b.subscriberErrors());
+            g.writeNumberProperty("slowConsumersClosed", b.slowConsumersClosed());
+            g.writeNumberProperty("topics", b.topics());
+            g.writeNumberProperty("subscriptions", b.subscriptions());
+            g.writeNumberProperty("pending", b.pending());
+            g.writeEndObject();
+            g.writeName("server");
+            g.writeStartObject();
+            g.writeNumberProperty("connectionsOpen", m.connectionsOpen());
+            g.writeNumberProperty("connectionsAccepted", m.connectionsAccepted());
+            g.writeNumberProperty("connectionsRejected", m.connectionsRejected());
+            g.writeNumberProperty("websocketSessionsOpen", m.websocketSessionsOpen());
+            g.writeNumberProperty("websocketSessionsTotal", m.websocketSessionsTotal());
+            g.writeName("httpResponses");
+            g.writeStartObject();
+            g.writeNumberProperty("2xx", m.httpResponses(2));
+            g.writeNumberProperty("3xx", m.httpResponses(3));
+            g.writeNumberProperty("4xx", m.httpResponses(4));
+            g.writeNumberProperty("5xx", m.httpResponses(5));
+            g.writeEndObject();
+            g.writeNumberProperty("originsRejected", m.originsRejected());
+            g.writeNumberProperty("wsFramesIn", m.wsFramesIn());
+            g.writeNumberProperty("wsFramesOut", m.wsFramesOut());
+            g.writeNumberProperty("slowConsumersDisconnected", m.slowConsumersDisconnected());
+            g.writeNumberProperty("gapsSent", m.gapsSent());
+            g.writeNumberProperty("errorsSent", m.errorsSent());
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Sends an error response to the request in flight.
+     *
+     * @param ctx     the router's context
+     * @param request the request
+     * @param status  the status
+     * @param code    the stable code
+     * @param message the human description
+     */
+    void sendError(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status, String code,
+                   String message) {
+        send(ctx, request, HttpResponses.error(ctx.alloc(), status, code, message));
+    }
+
+    /**
+     * Sends the response to the request in flight, on the event loop, and then serves the next pipelined
+     * request. Only the request's version and keep-alive flag are read, so a caller answering later may pass a
+     * request it has already released.
+     *
+     * @param ctx      the router's context
+     * @param request  the request being answered
+     * @param response the response
+     */
+    void send(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+        send(ctx, request.protocolVersion(), HttpUtil.isKeepAlive(request), response);
+    }
+
+    /**
+     * Like {@link #send(ChannelHandlerContext, FullHttpRequest, FullHttpResponse)}, for callers that answer after
+     * the request was released.
+     *
+     * @param ctx       the router's context
+     * @param version   the request's HTTP version
+     * @param keepAlive whether the client asked to keep the connection open
+     * @param response  the response
+     */
+    void send(ChannelHandlerContext ctx, HttpVersion version, boolean keepAlive, FullHttpResponse response) {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(() -> send(ctx, version, keepAlive, response));
+            return;
+        }
+        if (!inFlight || !ctx.channel().isActive()) {
+            ReferenceCountUtil.release(response);
+            return;
+        }
+        int status = response.status().code();
+        server.metrics().httpResponse(status);
+        if (status >= 400) {
+            server.metrics().errorSent();
+        }
+        boolean close = !keepAlive || closeAfterResponse;
+        response.setProtocolVersion(version);
+        if (close) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (version.equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        inFlight = false;
+        if (close) {
+            releasePipelined();
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        if (!pipelined.isEmpty() && !drainScheduled) {
+            drainScheduled = true;
+            ctx.executor().execute(() -> drainPipelined(ctx));
+        }
+    }
+
+    private void drainPipelined(ChannelHandlerContext ctx) {
+        drainScheduled = false;
+        while (!inFlight && !websocket && ctx.channel().isActive() && !pipelined.isEmpty()) {
+            handle(ctx, pipelined.poll());
+        }
+        if (pipelined.isEmpty()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void releasePipelined() {
+        FullHttpRequest r;
+        while ((r = pipelined.poll()) != null) {
+            r.release();
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.herald.netty.internal;
+
+import dev.herald.core.Broker;
+import dev.herald.netty.HeraldServerConfig;
+import dev.herald.netty.RawJson;
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.Objects;
+
+/**
+ * What every connection of one server shares: the broker, the settings, the counters, the open connections and
+ * whether the server is shutting down. Thread-safe.
+ */
+public final class ServerContext {
+    private final Broker<RawJson> broker;
+    private final HeraldServerConfig config;
+    private final ServerMetrics metrics;
+    private final OriginPolicy originPolicy;
+    private final ChannelGroup channels = new DefaultChannelGroup("herald-connections", GlobalEventExecutor.INSTANCE);
+    private volatile boolean shuttingDown;
+
+    /**
+     * Creates the shared state.
+     *
+     * @param broker  the broker
+     * @param config  the settings
+     * @param metrics the counters
+     */
+    public ServerContext(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics) {
+        this.broker = Objects.requireNonNull(broker, "broker");
+        this.config = Objects.requireNonNull(config, "config");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.originPolicy = OriginPolicy.of(config.allowedOrigins());
+    }
+
+    /** @return the broker */
+    public Broker<RawJson> broker() {
+        return broker;
+    }
+
+    /** @return the settings */
+    public HeraldServerConfig config() {
+        return config;
+    }
+
+    /** @return the counters */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** @return the origin check */
+    public OriginPolicy originPolicy() {
+        return originPolicy;
+    }
+
+    /**
+     * Tracks a new connection; it leaves the group by itself when it closes.
+     *
+     * @param channel the connection
+     */
+    public void register(Channel channel) {
+        channels.add(channel);
+    }
+
+    /** @return the open connections */
+    public ChannelGroup channels() {
+        return channels;
+    }
+
+    /** @return {@code true} once a graceful shutdown has begun */
+    public boolean isShuttingDown() {
+        return shuttingDown;
+    }
+
+    /**
+     * Begins a graceful shutdown: new requests are refused with 503, and every open connection is told with a
+     * {@link ServerShutdownEvent}.
+     */
+    public void beginShutdown() {
+        shuttingDown = true;
+        for (Channel channel : channels) {
+            channel.pipeline().fireUserEventTriggered(ServerShutdownEvent.INSTANCE);
+        }
+    }
+}
