@@ -5,14 +5,30 @@ import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.internal.ServerMetrics;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 
 /** Adds the WebSocket handlers to a connection's pipeline, after the HTTP router. */
 public final class WebSocketSupport {
+    /** Name of the WebSocket protocol handler in the pipeline. */
+    public static final String PROTOCOL_HANDLER_NAME = "herald-ws-protocol";
+    /** Name of the session handler in the pipeline. */
+    public static final String SESSION_HANDLER_NAME = "herald-ws-session";
+    /**
+     * How long a server-initiated close waits for its close frame to be written before the connection is closed
+     * anyway (a slow consumer may never read it).
+     */
+    static final long CLOSE_FRAME_TIMEOUT_MILLIS = 3_000;
+
     private WebSocketSupport() {
     }
 
     /**
-     * Adds the WebSocket protocol handler, heartbeat handling and the session handler at the end of the pipeline.
+     * Adds the WebSocket protocol handler (upgrade at {@code config.websocketPath()}, handshake timeout, frames
+     * bounded by {@code maxFrameBytes}: a longer one closes the connection with 1009), an aggregator for
+     * fragmented messages (bounded the same way), and the session handler. The session handler adds the idle and
+     * heartbeat handlers itself once the handshake completes, so plain HTTP connections carry no WebSocket timers.
      *
      * @param pipeline the connection's pipeline
      * @param broker   the broker
@@ -21,6 +37,17 @@ public final class WebSocketSupport {
      */
     public static void addHandlers(ChannelPipeline pipeline, Broker<RawJson> broker, HeraldServerConfig config,
                                    ServerMetrics metrics) {
-        // The WebSocket side is added here.
+        WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(config.websocketPath())
+                .checkStartsWith(false)
+                .handshakeTimeoutMillis(config.handshakeTimeout().toMillis())
+                .forceCloseTimeoutMillis(CLOSE_FRAME_TIMEOUT_MILLIS)
+                .maxFramePayloadLength(config.maxFrameBytes())
+                .allowExtensions(false)
+                .dropPongFrames(true)
+                .build();
+        pipeline.addLast(PROTOCOL_HANDLER_NAME, new WebSocketServerProtocolHandler(protocol));
+        pipeline.addLast("herald-ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+        pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(broker, config, metrics));
     }
 }

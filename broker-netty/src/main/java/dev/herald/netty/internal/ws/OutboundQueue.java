@@ -1,0 +1,256 @@
+package dev.herald.netty.internal.ws;
+
+import dev.herald.core.Message;
+import dev.herald.netty.RawJson;
+import dev.herald.netty.internal.RawJsonAccess;
+import dev.herald.netty.internal.ServerMetrics;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The messages waiting to be written to one WebSocket connection, between the broker's publisher threads and
+ * the connection's event loop.
+ *
+ * <p>Concurrency: many producers ({@link #offer}, from any publisher thread, never blocking), one consumer (the
+ * channel's event loop). At most one drain task is queued on the event loop at a time ({@code drainPending}), so
+ * the event loop's own unbounded task queue never holds more than one task per connection for delivery. The drain
+ * writes while the channel is writable and flushes once per run; when the channel stops being writable it pauses
+ * until {@link #resume()} is called from {@code channelWritabilityChanged}.
+ *
+ * <p>Bound: at most {@code limit} live messages wait. Messages a subscribe replays from history (delivered on the
+ * event loop during the subscribe call) are admitted on top of it, since they are already held by the broker's
+ * bounded history. A live message beyond the bound is the slow-consumer case: with {@code dropWhenFull} it is
+ * dropped and the loss is recorded per topic as a gap, sent to the client in queue order (so before any later
+ * message of that topic); otherwise {@code onOverflow} runs once on the event loop to disconnect the client.
+ * Every queued entry is a plain byte array holder, never a reference-counted buffer, so discarding the queue
+ * leaks nothing.
+ */
+final class OutboundQueue {
+    /** Frames written per drain run before the task yields the event loop to other channels. */
+    static final int DRAIN_BUDGET = 512;
+
+    private final ChannelHandlerContext ctx;
+    private final EventExecutor loop;
+    private final int limit;
+    private final boolean dropWhenFull;
+    private final ServerMetrics metrics;
+    private final Runnable onOverflow;
+    private final Runnable drainTask = this::drain;
+
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+    /** Messages in the queue (gap markers are not counted; there is at most one per topic with loss). */
+    private final AtomicInteger size = new AtomicInteger();
+    private final AtomicBoolean drainPending = new AtomicBoolean();
+    private final AtomicBoolean overflowed = new AtomicBoolean();
+    private volatile boolean closed;
+    /** Replayed messages still counted in {@code size}; written on the event loop only. */
+    private volatile int replayCredit;
+
+    // Event loop only.
+    private boolean replaying;
+    private boolean paused;
+
+    /** Topics with dropped messages not yet reported. Guarded by itself. */
+    private final Map<String, Gap> gaps = new HashMap<>();
+
+    /** A loss marker: the range of offsets of one topic dropped since the last gap frame of that topic. */
+    private static final class Gap {
+        final String topic;
+        long fromOffset;
+        long toOffset;
+
+        Gap(String topic, long offset) {
+            this.topic = topic;
+            this.fromOffset = offset;
+            this.toOffset = offset;
+        }
+    }
+
+    OutboundQueue(ChannelHandlerContext ctx, int limit, boolean dropWhenFull, ServerMetrics metrics,
+                  Runnable onOverflow) {
+        this.ctx = ctx;
+        this.loop = ctx.executor();
+        this.limit = limit;
+        this.dropWhenFull = dropWhenFull;
+        this.metrics = metrics;
+        this.onOverflow = onOverflow;
+    }
+
+    /** Messages waiting now. Safe from any thread. */
+    int size() {
+        return size.get();
+    }
+
+    /** Adds a message for the client. Any thread; never blocks. */
+    void offer(Message<RawJson> message) {
+        if (closed || overflowed.get()) {
+            return;
+        }
+        if (replaying && loop.inEventLoop()) {
+            replayCredit = replayCredit + 1;
+            size.incrementAndGet();
+        } else if (size.incrementAndGet() > limit + replayCredit) {
+            size.decrementAndGet();
+            overflow(message);
+            return;
+        }
+        queue.offer(message);
+        scheduleDrain();
+    }
+
+    private void overflow(Message<RawJson> message) {
+        if (dropWhenFull) {
+            boolean tracked;
+            synchronized (gaps) {
+                Gap gap = gaps.get(message.topic());
+                if (gap != null) {
+                    gap.fromOffset = Math.min(gap.fromOffset, message.offset());
+                    gap.toOffset = Math.max(gap.toOffset, message.offset());
+                    return;
+                }
+                tracked = gaps.size() < limit;
+                if (tracked) {
+                    gap = new Gap(message.topic(), message.offset());
+                    gaps.put(message.topic(), gap);
+                    queue.offer(gap);
+                }
+            }
+            if (tracked) {
+                scheduleDrain();
+                return;
+            }
+            // Loss on more topics than can be tracked could no longer be reported: disconnect instead.
+        }
+        if (overflowed.compareAndSet(false, true)) {
+            execute(onOverflow);
+        }
+    }
+
+    /** Marks the start of a subscribe call whose replay is delivered synchronously on the event loop. */
+    void beginReplay() {
+        replaying = true;
+    }
+
+    /** Marks the end of that call. */
+    void endReplay() {
+        replaying = false;
+    }
+
+    private void scheduleDrain() {
+        if (drainPending.compareAndSet(false, true)) {
+            execute(drainTask);
+        }
+    }
+
+    private void execute(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The event loop is shutting down, and the channel with it.
+            closed = true;
+        }
+    }
+
+    /** The drain task: writes what it can, then either yields, pauses or goes idle. Event loop only. */
+    private void drain() {
+        boolean more = writeQueued();
+        if (closed || paused) {
+            // Paused: resume() restarts it; drainPending stays set so producers do not queue tasks meanwhile.
+            return;
+        }
+        if (more) {
+            execute(drainTask);
+            return;
+        }
+        drainPending.set(false);
+        if (!queue.isEmpty()) {
+            scheduleDrain();
+        }
+    }
+
+    /**
+     * Writes queued frames now, so that a control reply written next follows them. Event loop only; does nothing
+     * while paused.
+     */
+    void writeNow() {
+        if (!paused) {
+            writeQueued();
+        }
+    }
+
+    /** Called on the event loop when the channel became writable again. */
+    void resume() {
+        if (paused && !closed) {
+            paused = false;
+            drain();
+        }
+    }
+
+    /** Writes up to the budget; returns {@code true} if it stopped only because the budget ran out. */
+    private boolean writeQueued() {
+        int written = 0;
+        try {
+            while (!closed) {
+                if (!ctx.channel().isWritable()) {
+                    paused = true;
+                    return false;
+                }
+                if (written >= DRAIN_BUDGET) {
+                    return true;
+                }
+                Object entry = queue.poll();
+                if (entry == null) {
+                    return false;
+                }
+                byte[] frame;
+                if (entry instanceof Gap gap) {
+                    long from;
+                    long to;
+                    synchronized (gaps) {
+                        gaps.remove(gap.topic);
+                        from = gap.fromOffset;
+                        to = gap.toOffset;
+                    }
+                    frame = Replies.gap(gap.topic, from, to);
+                    metrics.gapSent();
+                } else {
+                    size.decrementAndGet();
+                    int credit = replayCredit;
+                    if (credit > 0) {
+                        replayCredit = credit - 1;
+                    }
+                    @SuppressWarnings("unchecked")
+                    Message<RawJson> message = (Message<RawJson>) entry;
+                    // The frame bytes are encoded once per message and shared by every subscriber's buffer.
+                    frame = RawJsonAccess.frameOf(message);
+                }
+                ctx.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(frame)), ctx.voidPromise());
+                written++;
+            }
+            return false;
+        } finally {
+            if (written > 0) {
+                ctx.flush();
+                metrics.wsFramesOut(written);
+            }
+        }
+    }
+
+    /** Discards everything and accepts nothing more. Event loop only; idempotent. */
+    void close() {
+        closed = true;
+        queue.clear();
+        size.set(0);
+        synchronized (gaps) {
+            gaps.clear();
+        }
+    }
+}

@@ -1,0 +1,488 @@
+package dev.herald.netty.internal.ws;
+
+import dev.herald.core.Broker;
+import dev.herald.core.CloseReason;
+import dev.herald.core.HeraldException;
+import dev.herald.core.Message;
+import dev.herald.core.PublishResult;
+import dev.herald.core.RejectReason;
+import dev.herald.core.StreamPosition;
+import dev.herald.core.SubscribeOptions;
+import dev.herald.core.Subscriber;
+import dev.herald.core.Subscription;
+import dev.herald.core.Topics;
+import dev.herald.core.policy.DeliveryPolicy;
+import dev.herald.netty.HeraldServerConfig;
+import dev.herald.netty.RawJson;
+import dev.herald.netty.SlowConsumerPolicy;
+import dev.herald.netty.internal.RawJsonAccess;
+import dev.herald.netty.internal.ServerMetrics;
+import dev.herald.netty.internal.ServerShutdownEvent;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket connection's session, from the completed handshake to the close: decodes client commands,
+ * owns the connection's subscriptions, and feeds their messages to the client through an {@link OutboundQueue}.
+ *
+ * <p>Concurrency: all fields are confined to the channel's event loop, except the outbound queue, which the
+ * broker's publisher threads feed. Subscriptions use {@link DeliveryPolicy#direct()}: the broker hands each
+ * message to {@link OutboundQueue#offer} on the publisher's thread, which only enqueues. Nothing here blocks the
+ * event loop, except {@link Subscription#close()}, which may wait for an enqueue in progress on another thread.
+ *
+ * <p>Close codes: 1001 on idle timeout and when the broker closes; 1008 after {@value #MAX_CONSECUTIVE_ERRORS}
+ * refused commands in a row; 1009 for an over-long fragmented message (a single over-long frame is closed with
+ * 1009 by the frame decoder); 1011 on an unexpected server error; 1013 for a slow consumer.
+ */
+final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
+    /** Refused commands in a row after which the connection is closed with 1008. */
+    static final int MAX_CONSECUTIVE_ERRORS = 100;
+    static final String IDLE_HANDLER_NAME = "herald-ws-idle";
+    static final String HEARTBEAT_HANDLER_NAME = "herald-ws-heartbeat";
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebSocketSessionHandler.class);
+    private static final int MAX_ECHOED_LENGTH = 64;
+
+    private final Broker<RawJson> broker;
+    private final HeraldServerConfig config;
+    private final ServerMetrics metrics;
+
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final Set<String> pendingSubscribes = new HashSet<>();
+    private ChannelHandlerContext ctx;
+    private OutboundQueue outbound;
+    private boolean sessionOpen;
+    private boolean closing;
+    private int consecutiveErrors;
+
+    WebSocketSessionHandler(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics) {
+        this.broker = broker;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        endSession();
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            startSession();
+            ctx.fireUserEventTriggered(evt);
+        } else if (evt == HeartbeatHandler.HEARTBEAT_DUE) {
+            if (sessionOpen && !closing) {
+                ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+                metrics.wsFramesOut(1);
+            }
+        } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+            closeSession(1001, "idle timeout");
+        } else if (evt instanceof ServerShutdownEvent) {
+            // The router sends the 1001 close frame; delivery stops here so nothing follows it.
+            stopDelivery();
+            ctx.fireUserEventTriggered(evt);
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void startSession() {
+        if (sessionOpen) {
+            return;
+        }
+        sessionOpen = true;
+        metrics.websocketSessionOpened();
+        outbound = new OutboundQueue(ctx, config.outboundQueueLimit(),
+                config.slowConsumerPolicy() == SlowConsumerPolicy.DROP, metrics, this::closeSlowConsumer);
+        ctx.channel().config().setWriteBufferWaterMark(
+                new WriteBufferWaterMark(config.writeBufferLowWaterMark(), config.writeBufferHighWaterMark()));
+        // Before the protocol handler, so that pings and pongs (which it consumes) count as activity; added only
+        // now, so plain HTTP connections carry no WebSocket timers.
+        ChannelPipeline pipeline = ctx.pipeline();
+        String protocol = pipeline.context(WebSocketServerProtocolHandler.class).name();
+        pipeline.addBefore(protocol, IDLE_HANDLER_NAME,
+                new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        pipeline.addBefore(protocol, HEARTBEAT_HANDLER_NAME,
+                new HeartbeatHandler(config.heartbeatInterval().toMillis()));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        endSession();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (sessionOpen) {
+            boolean writable = ctx.channel().isWritable();
+            // Read only as fast as the client reads: a client that sends commands without reading the replies
+            // stops being read instead of growing the outbound buffer.
+            ctx.channel().config().setAutoRead(writable);
+            if (writable && !closing) {
+                outbound.resume();
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            closeSession(1009, "message too big");
+        } else if (cause instanceof CorruptedWebSocketFrameException) {
+            // The frame decoder has already sent the close frame with the matching status.
+            LOG.debug("closing {} after a protocol violation: {}", ctx.channel(), cause.getMessage());
+            stopDelivery();
+        } else if (cause instanceof ClosedChannelException) {
+            LOG.trace("write after close on {}", ctx.channel());
+        } else if (cause instanceof IOException) {
+            LOG.debug("I/O error on {}: {}", ctx.channel(), cause.toString());
+            stopDelivery();
+            ctx.close();
+        } else {
+            LOG.warn("unexpected error on WebSocket session {}", ctx.channel(), cause);
+            closeSession(1011, "internal error");
+        }
+    }
+
+    /** Ends delivery and the session's subscriptions; sends nothing. Idempotent. */
+    private void stopDelivery() {
+        closing = true;
+        if (!subscriptions.isEmpty()) {
+            for (Subscription subscription : new ArrayList<>(subscriptions.values())) {
+                try {
+                    subscription.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("closing subscription {} failed", subscription, e);
+                }
+            }
+            subscriptions.clear();
+        }
+        if (outbound != null) {
+            outbound.close();
+        }
+    }
+
+    private void endSession() {
+        stopDelivery();
+        if (sessionOpen) {
+            sessionOpen = false;
+            metrics.websocketSessionClosed();
+        }
+    }
+
+    /** Sends a close frame and closes the connection once it is written (or after the close timeout). */
+    private void closeSession(int code, String reason) {
+        if (closing && !sessionOpen) {
+            return;
+        }
+        boolean alreadyClosing = closing;
+        stopDelivery();
+        if (alreadyClosing || !ctx.channel().isActive()) {
+            ctx.close();
+            return;
+        }
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason), ctx.voidPromise());
+        metrics.wsFramesOut(1);
+        ctx.close();
+    }
+
+    private void closeSlowConsumer() {
+        if (!closing) {
+            metrics.slowConsumerDisconnected();
+            closeSession(1013, "slow consumer");
+        }
+    }
+
+    // ---------------------------------------------------------------- inbound
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof WebSocketFrame frame)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        try {
+            metrics.wsFramesIn(1);
+            if (!sessionOpen || closing) {
+                return;
+            }
+            if (frame instanceof TextWebSocketFrame) {
+                onCommand(CommandDecoder.decode(ByteBufUtil.getBytes(frame.content())));
+            } else if (frame instanceof BinaryWebSocketFrame) {
+                error(new CommandError(CommandError.UNSUPPORTED_FRAME,
+                        "binary frames are not supported; send commands as JSON text frames", null));
+            }
+            // Ping, pong and close frames are answered by the protocol handler before they get here.
+        } finally {
+            ReferenceCountUtil.release(frame);
+        }
+    }
+
+    private void onCommand(CommandDecoder.Result decoded) {
+        if (decoded instanceof CommandError refused) {
+            error(refused);
+            return;
+        }
+        ClientCommand command = (ClientCommand) decoded;
+        switch (command.action()) {
+            case "subscribe" -> subscribe(command);
+            case "unsubscribe" -> unsubscribe(command);
+            case "publish" -> publish(command);
+            case "ping" -> {
+                consecutiveErrors = 0;
+                reply(Replies.pong(command.id()));
+            }
+            default -> error(new CommandError(CommandError.UNKNOWN_ACTION, "unknown action '"
+                    + shorten(command.action()) + "'; expected subscribe, unsubscribe, publish or ping",
+                    command.id()));
+        }
+    }
+
+    private void subscribe(ClientCommand command) {
+        ClientCommand.RequestId id = command.id();
+        String topic = command.topic();
+        if (topic == null) {
+            error(new CommandError(CommandError.MISSING_FIELD, "\"topic\" is required", id));
+            return;
+        }
+        try {
+            Topics.requireFilter(topic);
+        } catch (HeraldException e) {
+            error(new CommandError(CommandError.INVALID_TOPIC, e.getMessage(), id));
+            return;
+        }
+        boolean replays = command.resumes() || command.replaysLast();
+        if (command.resumes() && command.replaysLast()) {
+            error(new CommandError(CommandError.INVALID_POSITION,
+                    "use either \"offset\" with \"epoch\", or \"last\", not both", id));
+            return;
+        }
+        if (command.resumes() && (command.offset() < 0 || command.epoch() == null)) {
+            error(new CommandError(CommandError.INVALID_POSITION,
+                    "\"offset\" and \"epoch\" go together: send both to resume", id));
+            return;
+        }
+        if (subscriptions.containsKey(topic) || pendingSubscribes.contains(topic)) {
+            Subscription existing = subscriptions.get(topic);
+            if (replays || existing == null) {
+                error(new CommandError(CommandError.ALREADY_SUBSCRIBED, "already subscribed to '" + topic
+                        + "'; unsubscribe first to resume from another position", id));
+            } else {
+                consecutiveErrors = 0;
+                reply(Replies.subscribed(id, topic, existing.position(), null));
+            }
+            return;
+        }
+        int max = config.maxSubscriptionsPerConnection();
+        if (subscriptions.size() + pendingSubscribes.size() >= max) {
+            error(new CommandError(CommandError.TOO_MANY_SUBSCRIPTIONS,
+                    "at most " + max + " subscriptions per connection", id));
+            return;
+        }
+        SubscribeOptions options = command.resumes()
+                ? SubscribeOptions.from(new StreamPosition(command.offset(), command.epoch()))
+                : command.replaysLast() ? SubscribeOptions.last(command.last()) : SubscribeOptions.live();
+        options = options.delivery(DeliveryPolicy.direct());
+        // Messages queued before this command go out before its reply; the replay and live messages after it.
+        outbound.writeNow();
+        pendingSubscribes.add(topic);
+        CompletionStage<Subscription> stage;
+        outbound.beginReplay();
+        try {
+            stage = broker.subscribeAsync(topic, options, new ChannelSubscriber());
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        } finally {
+            outbound.endReplay();
+        }
+        stage.whenComplete((subscription, error) -> onLoop(() -> subscribed(command, subscription, error)));
+    }
+
+    private void subscribed(ClientCommand command, Subscription subscription, Throwable failure) {
+        String topic = command.topic();
+        pendingSubscribes.remove(topic);
+        if (failure != null) {
+            error(refusal(failure, command.id()));
+            return;
+        }
+        if (closing) {
+            subscription.close();
+            return;
+        }
+        subscriptions.put(topic, subscription);
+        consecutiveErrors = 0;
+        boolean replays = command.resumes() || command.replaysLast();
+        reply(Replies.subscribed(command.id(), topic, subscription.position(),
+                replays ? subscription.recovered() : null));
+    }
+
+    private void unsubscribe(ClientCommand command) {
+        String topic = command.topic();
+        if (topic == null) {
+            error(new CommandError(CommandError.MISSING_FIELD, "\"topic\" is required", command.id()));
+            return;
+        }
+        Subscription subscription = subscriptions.remove(topic);
+        if (subscription == null) {
+            error(new CommandError(CommandError.NOT_SUBSCRIBED,
+                    "not subscribed to '" + shorten(topic) + "'", command.id()));
+            return;
+        }
+        subscription.close();
+        // Messages of this subscription already queued go out before the reply; none come after it.
+        outbound.writeNow();
+        consecutiveErrors = 0;
+        reply(Replies.unsubscribed(command.id(), topic));
+    }
+
+    private void publish(ClientCommand command) {
+        ClientCommand.RequestId id = command.id();
+        if (command.topic() == null) {
+            error(new CommandError(CommandError.MISSING_FIELD, "\"topic\" is required", id));
+            return;
+        }
+        if (command.data() == null) {
+            error(new CommandError(CommandError.MISSING_FIELD, "\"data\" is required", id));
+            return;
+        }
+        CompletionStage<PublishResult> stage;
+        try {
+            // The decoder validated the data while parsing the command; it is not parsed again.
+            stage = broker.publish(command.topic(), RawJsonAccess.trusted(command.data()));
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        stage.whenComplete((result, failure) -> onLoop(() -> {
+            if (failure != null) {
+                error(refusal(failure, id));
+            } else if (result instanceof PublishResult.Accepted accepted) {
+                consecutiveErrors = 0;
+                reply(Replies.published(id, accepted));
+            } else {
+                PublishResult.Rejected rejected = (PublishResult.Rejected) result;
+                error(new CommandError(code(rejected.reason()), rejected.message(), id));
+            }
+        }));
+    }
+
+    private static CommandError refusal(Throwable failure, ClientCommand.RequestId id) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof HeraldException refused) {
+            return new CommandError(code(refused.reason()), refused.getMessage(), id);
+        }
+        LOG.warn("broker call failed", cause);
+        return new CommandError(CommandError.INTERNAL_ERROR, "the server could not complete the request", id);
+    }
+
+    /** The error code of a broker refusal: the reason's name in lower case, e.g. {@code invalid_topic}. */
+    static String code(RejectReason reason) {
+        return reason.name().toLowerCase(Locale.ROOT);
+    }
+
+    // ---------------------------------------------------------------- outbound
+
+    private void reply(byte[] json) {
+        if (closing) {
+            return;
+        }
+        ctx.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(json)), ctx.voidPromise());
+        metrics.wsFramesOut(1);
+    }
+
+    private void error(CommandError error) {
+        if (closing) {
+            return;
+        }
+        reply(Replies.error(error));
+        metrics.errorSent();
+        if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
+            closeSession(1008, "too many invalid commands");
+        }
+    }
+
+    private void onLoop(Runnable task) {
+        EventExecutor executor = ctx.executor();
+        if (executor.inEventLoop()) {
+            task.run();
+        } else {
+            try {
+                executor.execute(task);
+            } catch (RejectedExecutionException e) {
+                LOG.debug("event loop shut down; dropping a completion for {}", ctx.channel());
+            }
+        }
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= MAX_ECHOED_LENGTH ? s : s.substring(0, MAX_ECHOED_LENGTH) + "...";
+    }
+
+    /** Number of open subscriptions; for tests. Event loop only. */
+    int subscriptionCount() {
+        return subscriptions.size();
+    }
+
+    /** Messages waiting to be written; for tests. */
+    int queuedMessages() {
+        return outbound == null ? 0 : outbound.size();
+    }
+
+    /** Feeds one subscription's messages into the connection's outbound queue. */
+    private final class ChannelSubscriber implements Subscriber<RawJson> {
+        @Override
+        public void onMessage(Message<RawJson> message) {
+            OutboundQueue queue = outbound;
+            if (queue != null) {
+                queue.offer(message);
+            }
+        }
+
+        @Override
+        public void onClose(CloseReason reason) {
+            onLoop(() -> closeSession(1001, reason == CloseReason.BROKER_CLOSED ? "broker closed" : "slow consumer"));
+        }
+    }
+}
