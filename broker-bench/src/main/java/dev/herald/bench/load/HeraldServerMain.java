@@ -1,0 +1,64 @@
+package dev.herald.bench.load;
+
+import dev.herald.bench.reference.Transport;
+import dev.herald.netty.HeraldServer;
+import dev.herald.netty.HeraldServerConfig;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@link HeraldServer} with its default in-memory broker for the load generator, in its own process so its
+ * CPU time and memory can be read from {@code /proc}. It uses the same number of worker event loops and the same
+ * transport as the reference server, so the two are compared on equal terms. Prints {@code LISTENING <port>} once
+ * bound.
+ */
+public final class HeraldServerMain {
+    private HeraldServerMain() {
+    }
+
+    /**
+     * Starts the server and runs until the process is stopped.
+     *
+     * @param args {@code [--host H] [--port P] [--threads N] [--max-connections N] [--heartbeat-seconds S]}
+     * @throws InterruptedException if interrupted
+     */
+    public static void main(String[] args) throws InterruptedException {
+        String host = "127.0.0.1";
+        int port = 8080;
+        int threads = Runtime.getRuntime().availableProcessors();
+        int maxConnections = 25_000;
+        int heartbeatSeconds = 0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--host" -> host = args[++i];
+                case "--port" -> port = Integer.parseInt(args[++i]);
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--max-connections" -> maxConnections = Integer.parseInt(args[++i]);
+                case "--heartbeat-seconds" -> heartbeatSeconds = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown flag " + args[i] + "; usage: [--host H] "
+                        + "[--port P] [--threads N] [--max-connections N] [--heartbeat-seconds S]");
+            }
+        }
+        HeraldServerConfig.Builder config = HeraldServerConfig.builder().host(host).port(port)
+                .maxConnections(maxConnections);
+        if (heartbeatSeconds > 0) {
+            config.heartbeatInterval(Duration.ofSeconds(heartbeatSeconds));
+        }
+        EventLoopGroup boss = Transport.group(1, "herald-accept");
+        EventLoopGroup workers = Transport.group(threads, "herald-io");
+        HeraldServer server = HeraldServer.builder().config(config.build()).eventLoopGroups(boss, workers).build()
+                .start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            stopped.countDown();
+        }, "herald-shutdown"));
+        System.out.println("LISTENING " + server.port() + " transport=" + Transport.name());
+        System.out.flush();
+        stopped.await();
+    }
+}
