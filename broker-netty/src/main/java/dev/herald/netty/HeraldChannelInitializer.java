@@ -11,13 +11,16 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sets up the Herald HTTP and WebSocket protocol on each accepted connection, for applications that run their own
  * Netty {@code ServerBootstrap}: pass it to {@code childHandler(...)}. {@link HeraldServer} uses it too.
  *
  * <p>Pipeline: HTTP codec, HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
- * (connection limit, origin check, HTTP routes), then the WebSocket handlers at
+ * (connection limit, origin check, HTTP routes; idle HTTP connections close after
+ * {@link HeraldServerConfig#idleTimeout()}), then the WebSocket handlers at
  * {@link HeraldServerConfig#websocketPath()}. The initializer also sets each connection's write buffer water marks.
  *
  * <p>Thread-safe and {@linkplain io.netty.channel.ChannelHandler.Sharable sharable}; one instance serves every
@@ -56,6 +59,8 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         pipeline.addLast("http-codec", new HttpServerCodec());
         pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(),
                 server.metrics()));
+        pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(
+                config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("http-router", new HttpRequestRouter(server));
         WebSocketSupport.addHandlers(pipeline, server.broker(), config, server.metrics());
     }

@@ -45,6 +45,10 @@ final class HistoryRoute {
             router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_topic", problem);
             return;
         }
+        if (!server.broker().isOpen()) {
+            router.sendError(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "broker is closed");
+            return;
+        }
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         int maxLimit = server.config().historyLimit();
         long limit = parameter(query, "limit", maxLimit);

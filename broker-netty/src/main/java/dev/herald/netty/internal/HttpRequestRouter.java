@@ -15,7 +15,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,11 @@ import tools.jackson.core.ObjectWriteContext;
  * further pipelined requests wait in a small bounded queue and reading pauses.
  */
 public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
+    /**
+     * Name of the handler, before the router, that closes HTTP connections idle for
+     * {@code HeraldServerConfig.idleTimeout()}; removed when the connection upgrades to WebSocket.
+     */
+    public static final String HTTP_IDLE_HANDLER = "http-idle";
     private static final Logger LOG = LoggerFactory.getLogger(HttpRequestRouter.class);
     /** Pipelined requests held while one is in flight; past this the client is misbehaving. */
     private static final int MAX_PIPELINED = 16;
@@ -52,10 +58,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
 
     private boolean counted;
     private boolean websocket;
-    private boolean upgraded;
     private boolean inFlight;
     private boolean closeAfterResponse;
     private boolean drainScheduled;
+
 
     /**
      * Creates the router of one connection.
@@ -72,6 +78,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         counted = server.metrics().tryOpenConnection(server.config().maxConnections());
         super.channelActive(ctx);
+        if (server.isShuttingDown()) {
+            ctx.close(); // accepted just before the listening socket closed
+        }
     }
 
     @Override
@@ -111,16 +120,21 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-            upgraded = true;
-        } else if (evt == ServerShutdownEvent.INSTANCE) {
-            if (upgraded) {
-                ctx.channel().writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE));
+        if (evt == ServerShutdownEvent.INSTANCE) {
+            if (websocket && ctx.pipeline().get(WebSocketFrameEncoder.class) != null) {
+                // Upgraded: the WebSocket protocol handler closes the connection once the close frame is answered
+                // or its close timeout passes.
+                ctx.channel().writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE))
+                        .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             } else if (inFlight) {
                 closeAfterResponse = true;
             } else {
                 ctx.close();
             }
+        } else if (evt instanceof IdleStateEvent && !websocket && !inFlight) {
+            LOG.debug("{}: idle HTTP connection, closing", ctx.channel());
+            ctx.close();
+            return;
         }
         super.userEventTriggered(ctx, evt);
     }
@@ -184,6 +198,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             }
             websocket = true;
             inFlight = false;
+            if (ctx.pipeline().get(HTTP_IDLE_HANDLER) != null) {
+                ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
+            }
             ctx.fireChannelRead(request);
             return true;
         }
