@@ -14,8 +14,8 @@ import java.util.Objects;
  * same-origin browser requests, see {@link Builder#allowedOrigins}), HTTP bodies up to 1 MiB, WebSocket frames up
  * to 64 KiB, 10,000 connections, 100 subscriptions per connection, a ping every 25 s, connections closed after
  * 60 s of silence, 10 s for the WebSocket handshake, 1024 queued messages per connection, write buffer water marks
- * of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, and history pages of at most
- * 1000 messages.
+ * of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, history pages of at most
+ * 1000 messages, and no demo page.
  */
 public final class HeraldServerConfig {
     private static final HeraldServerConfig DEFAULTS = new Builder().build();
@@ -37,6 +37,7 @@ public final class HeraldServerConfig {
     private final SlowConsumerPolicy slowConsumerPolicy;
     private final Duration shutdownTimeout;
     private final int historyLimit;
+    private final boolean demoPage;
 
     private HeraldServerConfig(Builder b) {
         host = b.host != null ? b.host : "0.0.0.0";
@@ -56,6 +57,7 @@ public final class HeraldServerConfig {
         slowConsumerPolicy = b.slowConsumerPolicy != null ? b.slowConsumerPolicy : SlowConsumerPolicy.DISCONNECT;
         shutdownTimeout = b.shutdownTimeout != null ? b.shutdownTimeout : Duration.ofSeconds(10);
         historyLimit = b.historyLimit != null ? b.historyLimit : 1000;
+        demoPage = b.demoPage != null && b.demoPage;
         if (writeBufferLowWaterMark > writeBufferHighWaterMark) {
             throw new IllegalArgumentException("writeBufferLowWaterMark " + writeBufferLowWaterMark
                     + " must not exceed writeBufferHighWaterMark " + writeBufferHighWaterMark);
@@ -233,6 +235,15 @@ public final class HeraldServerConfig {
         return historyLimit;
     }
 
+    /**
+     * Whether {@code GET /} serves the demo page.
+     *
+     * @return {@code true} if it does; otherwise {@code GET /} answers 404
+     */
+    public boolean demoPage() {
+        return demoPage;
+    }
+
     @Override
     public String toString() {
         return "HeraldServerConfig{host=" + host + ", port=" + port + ", websocketPath=" + websocketPath
@@ -244,7 +255,7 @@ public final class HeraldServerConfig {
                 + ", writeBufferLowWaterMark=" + writeBufferLowWaterMark
                 + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
                 + ", slowConsumerPolicy=" + slowConsumerPolicy + ", shutdownTimeout=" + shutdownTimeout
-                + ", historyLimit=" + historyLimit + '}';
+                + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage + '}';
     }
 
     /**
@@ -269,6 +280,7 @@ public final class HeraldServerConfig {
         private SlowConsumerPolicy slowConsumerPolicy;
         private Duration shutdownTimeout;
         private Integer historyLimit;
+        private Boolean demoPage;
 
         private Builder() {
         }
@@ -534,6 +546,22 @@ public final class HeraldServerConfig {
         public Builder historyLimit(int messages) {
             requireUnset(historyLimit, "historyLimit");
             historyLimit = requireAtLeast(messages, 1, "historyLimit");
+            return this;
+        }
+
+        /**
+         * Serve the demo page at {@code GET /} (default off): one self-contained HTML page that connects to the
+         * WebSocket path with the browser's WebSocket API, subscribes and unsubscribes, publishes over the socket
+         * or HTTP, shows live messages with their offsets and a topic's history, and resumes from the last offset
+         * and epoch it saw after a reconnect. Meant for trying the server out; the standalone server turns it on.
+         *
+         * @param enabled whether to serve it
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder demoPage(boolean enabled) {
+            requireUnset(demoPage, "demoPage");
+            demoPage = enabled;
             return this;
         }
 

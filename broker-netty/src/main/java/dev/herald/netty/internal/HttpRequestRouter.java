@@ -31,8 +31,9 @@ import tools.jackson.core.ObjectWriteContext;
  * and passes requests for the WebSocket path on to the WebSocket handlers.
  *
  * <p>Routes: {@code GET /health}, {@code GET /metrics}, {@code POST /publish}, {@code GET /topics/{topic}/history};
- * {@code GET /} is reserved and answers 404. Every error is a status with a JSON body {@code {"code","message"}},
- * and a keep-alive connection stays usable after it unless the request itself could not be read.
+ * {@code GET /} serves the demo page when {@code HeraldServerConfig.demoPage()} is on and answers 404 otherwise.
+ * Every error is a status with a JSON body {@code {"code","message"}}, and a keep-alive connection stays usable
+ * after it unless the request itself could not be read.
  *
  * <p>Concurrency: one instance per connection; all state is confined to the connection's event loop. Responses
  * leave in request order: while a request is in flight (a publish or history read the broker completes later),
@@ -205,6 +206,16 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             return true;
         }
         switch (path) {
+            case "/" -> {
+                if (!server.config().demoPage()) {
+                    sendError(ctx, request, HttpResponseStatus.NOT_FOUND, "not_found",
+                            "no route for " + method + " " + path);
+                } else if (!HttpMethod.GET.equals(method)) {
+                    return methodNotAllowed(ctx, request, "GET");
+                } else {
+                    send(ctx, request, DemoPage.response(ctx.alloc()));
+                }
+            }
             case "/health" -> {
                 if (!HttpMethod.GET.equals(method)) {
                     return methodNotAllowed(ctx, request, "GET");

@@ -1,0 +1,150 @@
+package dev.herald.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Drives the demo page in a real headless Chromium: the Debian {@code chromium} and {@code chromium-driver}
+ * packages, so nothing is downloaded. Skipped where Chromium is not installed, except in CI ({@code CI=true}),
+ * where it must run.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class DemoPageBrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Duration WAIT = Duration.ofSeconds(15);
+
+    private StandaloneServer server;
+    private ChromeDriverService service;
+    private WebDriver browser;
+    private Path profile;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void start() throws IOException {
+        boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
+        assumeTrue(ci || Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "Chromium is not installed (apt-get install chromium chromium-driver)");
+        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0");
+        profile = Files.createTempDirectory("herald-chromium-");
+        ChromeOptions options = new ChromeOptions()
+                .setBinary(CHROMIUM.toFile())
+                .addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-background-networking", "--no-first-run", "--disable-component-update",
+                        "--disable-sync", "--user-data-dir=" + profile);
+        service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        try {
+            if (browser != null) {
+                browser.quit();
+            }
+        } finally {
+            if (service != null) {
+                service.stop();
+            }
+            if (server != null) {
+                server.close();
+            }
+            if (profile != null) {
+                try (Stream<Path> files = Files.walk(profile)) {
+                    files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+                }
+            }
+        }
+    }
+
+    @Test
+    void subscribesShowsLiveMessagesAndHistoryAndResumesAfterReconnect() throws Exception {
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        browser.get(server.httpUri().resolve("/").toString());
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "connected"));
+
+        browser.findElement(By.id("topic")).sendKeys("demo.chat");
+        browser.findElement(By.id("subscribe")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#subscriptions li[data-topic='demo.chat'] .position"), "offset 0 @ "));
+
+        // Published over HTTP by someone else: it shows up live on the page, with its offset.
+        publishOverHttp("demo.chat", "{\"text\":\"hello from java\"}");
+        WebElement first = wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.chat", 1)));
+        assertTrue(first.getText().contains("demo.chat #1"), first.getText());
+        assertTrue(first.getText().contains("{\"text\":\"hello from java\"}"), first.getText());
+
+        // Published from the page over the WebSocket.
+        WebElement topic = browser.findElement(By.id("pub-topic"));
+        topic.sendKeys("demo.chat");
+        WebElement data = browser.findElement(By.id("pub-data"));
+        data.clear();
+        data.sendKeys("{\"text\":\"hello from the browser\"}");
+        browser.findElement(By.id("publish")).click();
+        WebElement second = wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.chat", 2)));
+        assertTrue(second.getText().contains("hello from the browser"), second.getText());
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("pub-result"), "demo.chat #2"));
+
+        // The topic's history, from GET /topics/{topic}/history.
+        browser.findElement(By.cssSelector("#subscriptions li[data-topic='demo.chat'] button")).click();
+        wait.until(d -> d.findElements(By.cssSelector("#history li")).size() == 2);
+        assertEquals(List.of("1", "2"), browser.findElements(By.cssSelector("#history li")).stream()
+                .map(li -> li.getDomAttribute("data-offset")).toList());
+
+        // Offline while a message is published: on reconnect the page resumes from offset 2 and its epoch, so
+        // the missed message arrives, once, and nothing before it repeats.
+        browser.findElement(By.id("disconnect")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "disconnected"));
+        publishOverHttp("demo.chat", "{\"text\":\"sent while you were away\"}");
+        browser.findElement(By.id("connect")).click();
+        WebElement missed = wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.chat", 3)));
+        assertTrue(missed.getText().contains("sent while you were away"), missed.getText());
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"), "resumed with nothing missed"));
+        publishOverHttp("demo.chat", "{\"text\":\"live again\"}");
+        wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.chat", 4)));
+        assertEquals(List.of("4", "3", "2", "1"), browser.findElements(By.cssSelector("#messages li")).stream()
+                .map(li -> li.getDomAttribute("data-offset")).toList(), "each message once, newest first");
+    }
+
+    private static By message(String topic, long offset) {
+        return By.cssSelector("#messages li[data-topic='" + topic + "'][data-offset='" + offset + "']");
+    }
+
+    private void publishOverHttp(String topic, String json) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(server.httpUri().resolve("/publish"))
+                .timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"" + topic + "\",\"data\":" + json + "}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+    }
+}
