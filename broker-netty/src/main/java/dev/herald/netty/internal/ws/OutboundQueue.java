@@ -58,8 +58,14 @@ final class OutboundQueue {
     private boolean replaying;
     private boolean paused;
 
-    /** Topics with dropped messages not yet reported. Guarded by itself. */
+    /**
+     * Per topic, the gap still growing: its marker is queued and no message of the topic was queued after it.
+     * Guarded by itself. Markers no longer in the map are sealed; each sealed marker is followed by a queued
+     * message, so markers in the queue never outnumber messages plus open gaps.
+     */
     private final Map<String, Gap> gaps = new HashMap<>();
+    /** {@code gaps.size()}, readable without the lock. */
+    private volatile int openGaps;
 
     /** A loss marker: the range of offsets of one topic dropped since the last gap frame of that topic. */
     private static final class Gap {
@@ -102,8 +108,23 @@ final class OutboundQueue {
             overflow(message);
             return;
         }
+        if (openGaps > 0) {
+            sealGap(message.topic());
+        }
         queue.offer(message);
         scheduleDrain();
+    }
+
+    /**
+     * A message of {@code topic} is being queued after a gap marker of that topic: later losses must get a marker
+     * of their own, after this message, or the client would see a gap that covers a message it then receives.
+     */
+    private void sealGap(String topic) {
+        synchronized (gaps) {
+            if (gaps.remove(topic) != null) {
+                openGaps = gaps.size();
+            }
+        }
     }
 
     private void overflow(Message<RawJson> message) {
@@ -120,6 +141,7 @@ final class OutboundQueue {
                 if (tracked) {
                     gap = new Gap(message.topic(), message.offset());
                     gaps.put(message.topic(), gap);
+                    openGaps = gaps.size();
                     queue.offer(gap);
                 }
             }
@@ -215,7 +237,9 @@ final class OutboundQueue {
                     long from;
                     long to;
                     synchronized (gaps) {
-                        gaps.remove(gap.topic);
+                        if (gaps.remove(gap.topic, gap)) {
+                            openGaps = gaps.size();
+                        }
                         from = gap.fromOffset;
                         to = gap.toOffset;
                     }
@@ -251,6 +275,7 @@ final class OutboundQueue {
         size.set(0);
         synchronized (gaps) {
             gaps.clear();
+            openGaps = 0;
         }
     }
 }
