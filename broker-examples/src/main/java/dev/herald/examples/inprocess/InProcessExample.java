@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>a slow dashboard with a bounded queue that drops its oldest readings instead of growing memory,
  *       and can see exactly what it missed from the offsets and its counters.</li>
  * </ol>
- * Run it with {@code ./mvnw -B -q -pl broker-examples -am package -DskipTests} and then
- * {@code java -cp broker-core/target/classes:broker-examples/target/classes dev.herald.examples.inprocess.InProcessExample}.
+ * Run it with {@code ./mvnw -B -q -pl broker-examples -am package -DskipTests}, then
+ * {@code java -cp broker-core/target/classes:broker-examples/target/classes
+ * dev.herald.examples.inprocess.InProcessExample}: it needs nothing but {@code broker-core}.
  */
 public final class InProcessExample {
 
