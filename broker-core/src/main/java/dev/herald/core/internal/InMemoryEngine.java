@@ -141,7 +141,9 @@ public final class InMemoryEngine<T> implements Engine<T> {
             return;
         }
         if (Topics.isPattern(filter)) {
-            for (TopicLog<T> log : heldBySubscribers) {
+            // Walk a snapshot: removeIfUnused puts back a topic another subscription still matches, and a live
+            // iterator could meet it again (a re-added entry goes to the end of its hash bin) and never finish.
+            for (TopicLog<T> log : List.copyOf(heldBySubscribers)) {
                 heldBySubscribers.remove(log);
                 withLock(log, () -> removeIfUnused(log));
             }
