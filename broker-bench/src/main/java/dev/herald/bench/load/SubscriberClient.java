@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -31,6 +32,8 @@ import tools.jackson.core.json.JsonFactory;
  */
 final class SubscriberClient {
     private static final JsonFactory JSON = JsonFactory.builder().build();
+    /** Prints every control frame to stderr, for finding out what a server answered. */
+    private static final boolean DEBUG = Boolean.getBoolean("herald.bench.debug");
 
     final int index;
     final String topic;
@@ -53,7 +56,8 @@ final class SubscriberClient {
     volatile int closeCode = -1;
     volatile long unexpectedCloses;
     volatile long notRecovered;
-    volatile boolean closing;
+    /** The connection this client closed on purpose; its close is not counted as unexpected. */
+    private volatile Channel closedOnPurpose;
     /** Runs once per connection attempt, when it is subscribed or has failed; for connection pacing. */
     volatile Runnable settled;
     /** Last offset received and the epoch the server reported, for resuming. Loop-confined while connected. */
@@ -72,7 +76,6 @@ final class SubscriberClient {
     /** Connects and subscribes; with {@code resume}, from the last offset received. */
     ChannelFuture connect(Bootstrap bootstrap, boolean resume) {
         live = false;
-        closing = false;
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
                 .webSocketUri(uri)
                 .handshakeTimeoutMillis(30_000)
@@ -106,8 +109,9 @@ final class SubscriberClient {
 
     /** Closes the connection on purpose (not counted as an unexpected close). */
     ChannelFuture close() {
-        closing = true;
-        return channel.close();
+        Channel current = channel;
+        closedOnPurpose = current;
+        return current.close();
     }
 
     private final class Handler extends SimpleChannelInboundHandler<WebSocketFrame> {
@@ -161,6 +165,9 @@ final class SubscriberClient {
         }
 
         private void onControl(byte[] json) {
+            if (DEBUG) {
+                System.err.println("subscriber " + index + " <- " + new String(json, StandardCharsets.UTF_8));
+            }
             Map<String, String> reply = parseFlat(json);
             String type = reply.getOrDefault("type", "");
             switch (type) {
@@ -199,7 +206,7 @@ final class SubscriberClient {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             live = false;
-            if (!closing) {
+            if (ctx.channel() != closedOnPurpose) {
                 unexpectedCloses++;
             }
             settle();

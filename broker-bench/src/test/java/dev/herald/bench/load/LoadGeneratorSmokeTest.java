@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.bench.reference.ReferenceServer;
+import dev.herald.netty.HeraldServer;
+import dev.herald.netty.HeraldServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -52,6 +54,14 @@ class LoadGeneratorSmokeTest {
         try (ReferenceServer server = ReferenceServer.start("127.0.0.1", 0, 1)) {
             runFanout(server.localAddress().getPort());
             assertEquals(0, server.droppedFrames());
+        }
+    }
+
+    @Test
+    void fanoutAgainstHeraldArrivesComplete() throws Exception {
+        HeraldServerConfig config = HeraldServerConfig.builder().host("127.0.0.1").port(0).build();
+        try (HeraldServer server = HeraldServer.builder().config(config).build().start()) {
+            runFanout(server.port());
         }
     }
 }
