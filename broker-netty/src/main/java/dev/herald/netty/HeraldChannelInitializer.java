@@ -5,7 +5,6 @@ import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.JsonHttpObjectAggregator;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
-import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -20,8 +19,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Pipeline: HTTP codec, HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
  * (connection limit, origin check, HTTP routes; idle HTTP connections close after
- * {@link HeraldServerConfig#idleTimeout()}), then the WebSocket handlers at
- * {@link HeraldServerConfig#websocketPath()}. The initializer also sets each connection's write buffer water marks.
+ * {@link HeraldServerConfig#idleTimeout()}). The router adds the WebSocket handlers at the end of the pipeline when
+ * a request for {@link HeraldServerConfig#websocketPath()} arrives, and passes the request on to them; handlers an
+ * application adds after the router therefore come before the WebSocket handlers. The initializer also sets each
+ * connection's write buffer water marks.
  *
  * <p>Thread-safe and {@linkplain io.netty.channel.ChannelHandler.Sharable sharable}; one instance serves every
  * connection of one server. It does not close the broker.
@@ -62,6 +63,5 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(
                 config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("http-router", new HttpRequestRouter(server));
-        WebSocketSupport.addHandlers(pipeline, server.broker(), config, server.metrics());
     }
 }

@@ -1,6 +1,7 @@
 package dev.herald.netty.internal;
 
 import dev.herald.core.BrokerStats;
+import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -28,7 +29,8 @@ import tools.jackson.core.ObjectWriteContext;
 
 /**
  * The HTTP front of every connection: enforces the connection limit and the origin check, serves the HTTP routes,
- * and passes requests for the WebSocket path on to the WebSocket handlers.
+ * and passes requests for the WebSocket path on to the WebSocket handlers, which it adds to the end of the pipeline
+ * when the first such request arrives.
  *
  * <p>Routes: {@code GET /health}, {@code GET /metrics}, {@code POST /publish}, {@code GET /topics/{topic}/history};
  * {@code GET /} serves the demo page when {@code HeraldServerConfig.demoPage()} is on and answers 404 otherwise.
@@ -202,6 +204,8 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             if (ctx.pipeline().get(HTTP_IDLE_HANDLER) != null) {
                 ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
             }
+            // Added on the first upgrade request only, so plain HTTP connections carry no WebSocket state.
+            WebSocketSupport.addHandlers(ctx.pipeline(), server.broker(), server.config(), server.metrics());
             ctx.fireChannelRead(request);
             return true;
         }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.core.Broker;
@@ -173,7 +172,8 @@ class HttpRequestRouterTest {
         for (int i = 1; i <= 5; i++) {
             assertEquals(200, exchange(ch, publish("{\"topic\":\"p\",\"data\":" + i + "}")).status());
         }
-        assertEquals(List.of(2L, 3L), offsets(exchange(ch, request(HttpMethod.GET, "/topics/p/history?since=1&limit=2"))));
+        assertEquals(List.of(2L, 3L),
+                offsets(exchange(ch, request(HttpMethod.GET, "/topics/p/history?since=1&limit=2"))));
         assertEquals(List.of(5L), offsets(exchange(ch, request(HttpMethod.GET, "/topics/p/history?since=4"))));
         assertEquals(List.of(), offsets(exchange(ch, request(HttpMethod.GET, "/topics/p/history?since=5"))));
         assertEquals(List.of(), offsets(exchange(ch, request(HttpMethod.GET, "/topics/p/history?limit=0"))));
@@ -353,19 +353,6 @@ class HttpRequestRouterTest {
             ch.writeInbound(request(HttpMethod.GET, "/health"));
         }
         assertFalse(ch.isOpen());
-        assertNull(ch.readOutbound());
-        assertFalse(ch.finish());
-    }
-
-    @Test
-    void websocketPathIsPassedOnUntouched() {
-        EmbeddedChannel ch = channel();
-        FullHttpRequest upgrade = request(HttpMethod.GET, "/ws?token=1");
-        assertTrue(ch.writeInbound(upgrade));
-        FullHttpRequest passed = ch.readInbound();
-        assertSame(upgrade, passed);
-        assertEquals(1, passed.refCnt());
-        passed.release();
         assertNull(ch.readOutbound());
         assertFalse(ch.finish());
     }

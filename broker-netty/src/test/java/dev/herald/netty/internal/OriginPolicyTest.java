@@ -1,0 +1,73 @@
+package dev.herald.netty.internal;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OriginPolicyTest {
+
+    @Test
+    void defaultAllowsNoOriginAndSameOriginOnly() {
+        OriginPolicy policy = OriginPolicy.of(List.of());
+        assertTrue(policy.allows(null, "localhost:8080"));
+        assertTrue(policy.allows(null, null));
+        assertTrue(policy.allows("http://localhost:8080", "localhost:8080"));
+        assertTrue(policy.allows("HTTP://LocalHost:8080", "localhost:8080"));
+        assertTrue(policy.allows("https://example.com", "example.com"), "TLS terminated by a proxy");
+        assertTrue(policy.allows("http://example.com", "example.com"));
+        assertTrue(policy.allows("http://example.com:80", "example.com:80"));
+        assertTrue(policy.allows("http://[::1]:8080", "[::1]:8080"));
+        assertFalse(policy.allows("http://localhost:3000", "localhost:8080"));
+        assertFalse(policy.allows("http://evil.com", "localhost:8080"));
+        assertFalse(policy.allows("https://example.com:8443", "example.com"));
+        assertFalse(policy.allows("http://localhost:8080", null));
+        assertFalse(policy.allows("null", "localhost:8080"));
+        assertFalse(policy.allows("file://", "localhost:8080"));
+        assertFalse(policy.allows("http://localhost:8080/path", "localhost:8080"));
+    }
+
+    @Test
+    void exactEntriesCompareSchemeHostAndPort() {
+        OriginPolicy policy = OriginPolicy.of(List.of("http://localhost:3000", "https://app.example.com"));
+        assertTrue(policy.allows("http://localhost:3000", "api:8080"));
+        assertTrue(policy.allows("https://app.example.com", "api:8080"));
+        assertTrue(policy.allows("https://app.example.com:443", "api:8080"));
+        assertFalse(policy.allows("https://localhost:3000", "api:8080"));
+        assertFalse(policy.allows("http://localhost:3001", "api:8080"));
+        assertFalse(policy.allows("http://app.example.com", "api:8080"));
+        assertFalse(policy.allows("http://api:8080", "api:8080"), "a configured list replaces the same-origin rule");
+    }
+
+    @Test
+    void wildcardEntriesMatchSubdomainsOnly() {
+        OriginPolicy policy = OriginPolicy.of(List.of("https://*.example.com"));
+        assertTrue(policy.allows("https://a.example.com", "h"));
+        assertTrue(policy.allows("https://a.b.example.com", "h"));
+        assertFalse(policy.allows("https://example.com", "h"));
+        assertFalse(policy.allows("https://evilexample.com", "h"));
+        assertFalse(policy.allows("http://a.example.com", "h"));
+        assertFalse(policy.allows("https://a.example.com:8443", "h"));
+        assertFalse(policy.allows("https://a.example.com.evil.net", "h"));
+    }
+
+    @Test
+    void starAllowsAnyOrigin() {
+        OriginPolicy policy = OriginPolicy.of(List.of("*"));
+        assertTrue(policy.allows("https://anything.example", "h"));
+        assertTrue(policy.allows("null", "h"));
+    }
+
+    @Test
+    void malformedEntriesAreRejectedByName() {
+        for (String bad : List.of("", "localhost:3000", "ftp://x.com", "http://", "http://x.com/path",
+                "http://x.com:0", "http://x.com:99999", "http://a.*.com", "https://*", "*.example.com",
+                "http://user@x.com")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> OriginPolicy.of(List.of(bad)), bad);
+            assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+        }
+    }
+}
