@@ -184,6 +184,21 @@ class WebSocketServerTest {
     }
 
     @Test
+    void serverShutdownClosesEverySessionWith1001AndEverySubscription() throws Exception {
+        int port = start(b -> b.shutdownTimeout(Duration.ofSeconds(5)));
+        JdkClient a = jdk(port);
+        JdkClient b = jdk(port);
+        a.exchange("{\"action\":\"subscribe\",\"topic\":\"x\"}");
+        b.exchange("{\"action\":\"subscribe\",\"topic\":\"y.>\"}");
+        assertEquals(2, broker.stats().subscriptions());
+        server.close();
+        assertEquals(1001, a.awaitClose(10));
+        assertEquals(1001, b.awaitClose(10));
+        assertEquals(0, broker.stats().subscriptions());
+        assertTrue(broker.isOpen(), "a broker supplied by the application stays open");
+    }
+
+    @Test
     void tooLargeFrameClosesWith1009() throws Exception {
         int port = start(b -> b.maxFrameBytes(1024));
         JdkClient client = jdk(port);
