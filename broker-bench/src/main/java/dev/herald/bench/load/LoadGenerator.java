@@ -519,6 +519,7 @@ public final class LoadGenerator {
         log(server.name + " idle: " + count + " connections");
         long heapBefore = server.heapUsedAfterGc();
         long rssBefore = server.rssBytes();
+        java.util.Map<String, long[]> classesBefore = server.classHistogram();
         Bootstrap bootstrap = loops.bootstrap(loops.subscriberGroup);
         SubscriberClient[] subscribers = new SubscriberClient[count];
         for (int i = 0; i < count; i++) {
@@ -531,6 +532,13 @@ public final class LoadGenerator {
             result.put("subscribed", live).put("connectS", (System.nanoTime() - connectStart) / 1e9);
             long heapAfter = server.heapUsedAfterGc();
             long rssAfter = server.rssBytes();
+            if (!classesBefore.isEmpty() && live > 0) {
+                Path file = Path.of(System.getProperty("java.io.tmpdir"), "idle-" + server.name + "-" + live
+                        + "-classes.txt");
+                Files.writeString(file, histogramDiff(classesBefore, server.classHistogram(), live));
+                result.put("classHistogramDiff", file.toString());
+                log("heap growth by class, per connection: " + file);
+            }
             result.put("heapBeforeBytes", heapBefore).put("heapAfterBytes", heapAfter)
                     .put("heapPerConnectionBytes", heapBefore < 0 || live == 0 ? -1.0
                             : (heapAfter - heapBefore) / (double) live)
@@ -587,6 +595,29 @@ public final class LoadGenerator {
         } finally {
             closeAll(subscribers, publishers);
         }
+    }
+
+    /** The classes whose live bytes grew most, per connection, as a table. */
+    private static String histogramDiff(java.util.Map<String, long[]> before, java.util.Map<String, long[]> after,
+            int connections) {
+        List<java.util.Map.Entry<String, long[]>> grown = new ArrayList<>();
+        for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
+            long[] was = before.getOrDefault(e.getKey(), new long[2]);
+            grown.add(java.util.Map.entry(e.getKey(), new long[] {e.getValue()[0] - was[0], e.getValue()[1] - was[1]}));
+        }
+        grown.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
+        StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%12s %12s  %s%n", "objects/conn",
+                "bytes/conn", "class"));
+        long total = 0;
+        for (java.util.Map.Entry<String, long[]> e : grown) {
+            total += e.getValue()[1];
+        }
+        for (java.util.Map.Entry<String, long[]> e : grown.subList(0, Math.min(40, grown.size()))) {
+            t.append(String.format(Locale.ROOT, "%12.2f %12.1f  %s%n", e.getValue()[0] / (double) connections,
+                    e.getValue()[1] / (double) connections, e.getKey()));
+        }
+        t.append(String.format(Locale.ROOT, "%12s %12.1f  %s%n", "", total / (double) connections, "(all classes)"));
+        return t.toString();
     }
 
     /** A human table of the runs, then Herald/reference ratios for scenarios both servers ran. */

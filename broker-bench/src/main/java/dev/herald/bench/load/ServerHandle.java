@@ -83,6 +83,30 @@ class ServerHandle implements AutoCloseable {
         }
     }
 
+    /**
+     * Live objects by class ({@code jcmd GC.class_histogram}, which collects first): class name to
+     * {instances, bytes}. Empty if unknown.
+     */
+    java.util.Map<String, long[]> classHistogram() {
+        java.util.Map<String, long[]> histogram = new java.util.HashMap<>();
+        if (pid <= 0) {
+            return histogram;
+        }
+        try {
+            for (String line : jcmd("GC.class_histogram").split("\n")) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 4 && f[0].endsWith(":")) {
+                    histogram.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            histogram.clear();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return histogram;
+    }
+
     private String jcmd(String command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("jcmd", Long.toString(pid), command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
