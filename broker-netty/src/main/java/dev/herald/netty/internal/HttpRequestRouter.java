@@ -22,6 +22,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JsonGenerator;
@@ -345,7 +346,11 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
      */
     void send(ChannelHandlerContext ctx, HttpVersion version, boolean keepAlive, FullHttpResponse response) {
         if (!ctx.executor().inEventLoop()) {
-            ctx.executor().execute(() -> send(ctx, version, keepAlive, response));
+            try {
+                ctx.executor().execute(() -> send(ctx, version, keepAlive, response));
+            } catch (RejectedExecutionException e) {
+                ReferenceCountUtil.release(response); // the event loop is gone, and the connection with it
+            }
             return;
         }
         if (!inFlight || !ctx.channel().isActive()) {
