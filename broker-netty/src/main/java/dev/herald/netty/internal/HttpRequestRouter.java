@@ -2,9 +2,11 @@ package dev.herald.netty.internal;
 
 import dev.herald.core.BrokerStats;
 import dev.herald.netty.internal.ws.WebSocketSupport;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -36,7 +38,8 @@ import tools.jackson.core.ObjectWriteContext;
  * <p>Routes: {@code GET /health}, {@code GET /metrics}, {@code POST /publish}, {@code GET /topics/{topic}/history};
  * {@code GET /} serves the demo page when {@code HeraldServerConfig.demoPage()} is on and answers 404 otherwise.
  * Every error is a status with a JSON body {@code {"code","message"}}, and a keep-alive connection stays usable
- * after it unless the request itself could not be read.
+ * after it unless the request itself could not be read. Requests from an allowed browser origin get CORS headers,
+ * and {@code OPTIONS} on a route answers the CORS preflight.
  *
  * <p>Concurrency: one instance per connection; all state is confined to the connection's event loop. Responses
  * leave in request order: while a request is in flight (a publish or history read the broker completes later),
@@ -64,6 +67,8 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private boolean websocket;
     private boolean inFlight;
     private boolean closeAfterResponse;
+    /** The allowed Origin of the request in flight, echoed in its response; {@code null} if none. */
+    private String corsOrigin;
     private boolean drainScheduled;
 
 
@@ -151,6 +156,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         inFlight = true;
+        corsOrigin = null;
         boolean passedOn = false;
         try {
             passedOn = route(ctx, request);
@@ -194,6 +200,8 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                     "origin '" + origin + "' is not allowed");
             return false;
         }
+        // An allowed Origin may read the response from a browser page (CORS); same-origin pages need no header.
+        corsOrigin = origin;
         String path = new QueryStringDecoder(request.uri()).path();
         HttpMethod method = request.method();
         if (path.equals(server.config().websocketPath())) {
@@ -202,6 +210,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             }
             websocket = true;
             inFlight = false;
+            corsOrigin = null;
             if (ctx.pipeline().get(HTTP_IDLE_HANDLER) != null) {
                 ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
             }
@@ -256,7 +265,20 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         return false;
     }
 
+    /** Answers a CORS preflight ({@code OPTIONS}) for a route, or 405 for any other method the route lacks. */
     private boolean methodNotAllowed(ChannelHandlerContext ctx, FullHttpRequest request, String allow) {
+        if (HttpMethod.OPTIONS.equals(request.method())) {
+            FullHttpResponse preflight = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.NO_CONTENT, Unpooled.EMPTY_BUFFER);
+            preflight.headers()
+                    .set(HttpHeaderNames.ALLOW, allow)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, allow)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, HttpHeaderNames.CONTENT_TYPE)
+                    .setInt(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, 600)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            send(ctx, request, preflight);
+            return false;
+        }
         FullHttpResponse response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
                 "method_not_allowed", request.method() + " is not allowed here; use " + allow);
         response.headers().set(HttpHeaderNames.ALLOW, allow);
@@ -364,6 +386,11 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         }
         boolean close = !keepAlive || closeAfterResponse;
         response.setProtocolVersion(version);
+        if (corsOrigin != null) {
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, corsOrigin)
+                    .add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+            corsOrigin = null;
+        }
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (version.equals(HttpVersion.HTTP_1_0)) {

@@ -449,4 +449,32 @@ class HttpRequestRouterTest {
         assertFalse(ch.isOpen());
         assertFalse(ch.finish());
     }
+
+    @Test
+    void allowedCrossOriginRequestsGetCorsHeadersAndPreflightsAreAnswered() {
+        server = context(HeraldServerConfig.builder().allowedOrigins(List.of("https://*.example.com")).build());
+        EmbeddedChannel ch = channel();
+        FullHttpRequest preflight = request(HttpMethod.OPTIONS, "/publish");
+        preflight.headers().set(HttpHeaderNames.ORIGIN, "https://app.example.com");
+        preflight.headers().set(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD, "POST");
+        Reply reply = exchange(ch, preflight);
+        assertEquals(204, reply.status());
+        assertEquals("POST", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS));
+        assertEquals("content-type", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS));
+        assertEquals("https://app.example.com", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN));
+        FullHttpRequest get = request(HttpMethod.GET, "/health");
+        get.headers().set(HttpHeaderNames.ORIGIN, "https://app.example.com");
+        reply = exchange(ch, get);
+        assertEquals(200, reply.status());
+        assertEquals("https://app.example.com", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN));
+        assertEquals("origin", reply.headers().get(HttpHeaderNames.VARY));
+        reply = exchange(ch, request(HttpMethod.GET, "/health"));
+        assertNull(reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN), "no Origin, no CORS header");
+        FullHttpRequest foreign = request(HttpMethod.OPTIONS, "/publish");
+        foreign.headers().set(HttpHeaderNames.ORIGIN, "https://example.org");
+        reply = exchange(ch, foreign);
+        assertEquals(403, reply.status());
+        assertNull(reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN));
+        assertFalse(ch.finish());
+    }
 }
