@@ -3,6 +3,7 @@ package dev.herald.bench.load;
 import dev.herald.bench.reference.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -233,7 +234,10 @@ public final class LoadGenerator {
         }
         List<Publisher> publishers = new ArrayList<>();
         try {
-            int live = connectAll(subscribers, bootstrap, 30 + spec.subscribers / 200);
+            // The slow subscriber gets a small receive buffer, so the server sees it fall behind within seconds
+            // rather than after the kernel has buffered megabytes for it.
+            int live = connectAll(subscribers, bootstrap, spec.slow
+                    ? bootstrap.clone().option(ChannelOption.SO_RCVBUF, 4096) : bootstrap, 30 + spec.subscribers / 200);
             if (live < subscribers.length) {
                 return result.put("error", "only " + live + " of " + subscribers.length + " subscribed; "
                         + firstError(subscribers));
@@ -404,6 +408,12 @@ public final class LoadGenerator {
     /** Connects with at most {@code connectConcurrency} handshakes in flight; returns how many subscribed. */
     private int connectAll(SubscriberClient[] subscribers, Bootstrap bootstrap, int timeoutSeconds)
             throws InterruptedException {
+        return connectAll(subscribers, bootstrap, bootstrap, timeoutSeconds);
+    }
+
+    /** As above; the first subscriber connects with its own bootstrap. */
+    private int connectAll(SubscriberClient[] subscribers, Bootstrap bootstrap, Bootstrap first,
+            int timeoutSeconds) throws InterruptedException {
         CountDownLatch live = new CountDownLatch(subscribers.length);
         Semaphore inFlight = new Semaphore(options.connectConcurrency);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -414,7 +424,7 @@ public final class LoadGenerator {
             }
             s.liveLatch = live;
             s.settled = inFlight::release;
-            s.connect(bootstrap, false).addListener(f -> {
+            s.connect(s.index == 0 ? first : bootstrap, false).addListener(f -> {
                 if (!f.isSuccess()) {
                     s.lastError = String.valueOf(f.cause());
                     s.settle();
