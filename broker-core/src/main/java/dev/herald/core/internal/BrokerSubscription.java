@@ -551,27 +551,38 @@ final class BrokerSubscription<T> implements Subscription {
 
     @Override
     public void close() {
-        if (!markClosed()) {
+        if (markClosed() == CLOSED) {
             return;
         }
         broker.unregister(this);
     }
 
-    /** Closes on the broker's behalf, after it gave queued messages their grace period. */
+    /**
+     * Closes on the broker's behalf, after it gave queued messages their grace period. A subscription that was
+     * already closing as a slow consumer, whose drain task had not yet run to say so, is told that reason.
+     */
     void closeByBroker() {
-        if (markClosed()) {
+        int was = markClosed();
+        if (was == CLOSING) {
+            callOnClose(CloseReason.SLOW_CONSUMER);
+            broker.closedAsSlow(this);
+        } else if (was != CLOSED) {
             callOnClose(CloseReason.BROKER_CLOSED);
         }
     }
 
-    /** Sets CLOSED, waiting for a callback in progress, and discards what waits. Returns whether it changed. */
-    private boolean markClosed() {
+    /**
+     * Sets CLOSED, waiting for a callback in progress, and discards what waits. Returns the state it replaced,
+     * {@code CLOSED} if it was closed already.
+     */
+    private int markClosed() {
         deliveryLock.lock();
         try {
             queueLock.lock();
             try {
-                if (state == CLOSED) {
-                    return false;
+                int was = state;
+                if (was == CLOSED) {
+                    return CLOSED;
                 }
                 long discarded = queue.size() + (replay.size() - replayIndex);
                 queue.clear();
@@ -582,7 +593,7 @@ final class BrokerSubscription<T> implements Subscription {
                 broker.countDropped(discarded);
                 state = CLOSED;
                 notFull.signalAll();
-                return true;
+                return was;
             } finally {
                 queueLock.unlock();
             }
