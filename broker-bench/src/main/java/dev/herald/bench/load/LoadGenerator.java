@@ -357,6 +357,8 @@ public final class LoadGenerator {
                     .put("lossRatio", expectedTotal == 0 ? 0.0 : lost / (double) expectedTotal);
             putLatency(result, latency);
             result.put("serverCpuS", serverCpu)
+                    .put("serverCpuPct", serverCpu < 0 ? -1.0 : 100 * serverCpu / windowSeconds)
+                    .put("clientCpuPct", clientCpu < 0 ? -1.0 : 100 * clientCpu / windowSeconds)
                     .put("serverCpuSPerMillion", perMillion(serverCpu, windowDeliveries))
                     .put("clientCpuSPerMillion", perMillion(clientCpu, windowDeliveries))
                     .put("unexpectedCloses", unexpectedCloses).put("errorFrames", errorFrames)
