@@ -29,6 +29,7 @@ public final class WebSocketSupport {
      * bounded by {@code maxFrameBytes}: a longer one closes the connection with 1009), an aggregator for
      * fragmented messages (bounded the same way), and the session handler. The session handler adds the idle and
      * heartbeat handlers itself once the handshake completes, so plain HTTP connections carry no WebSocket timers.
+     * Does nothing if the pipeline already has them (a second upgrade request after a failed handshake).
      *
      * @param pipeline the connection's pipeline
      * @param broker   the broker
@@ -37,6 +38,9 @@ public final class WebSocketSupport {
      */
     public static void addHandlers(ChannelPipeline pipeline, Broker<RawJson> broker, HeraldServerConfig config,
                                    ServerMetrics metrics) {
+        if (pipeline.get(PROTOCOL_HANDLER_NAME) != null) {
+            return;
+        }
         WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.websocketPath())
                 .checkStartsWith(false)
