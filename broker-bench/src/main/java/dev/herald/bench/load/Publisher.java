@@ -132,7 +132,8 @@ abstract class Publisher {
         @Override
         ChannelFuture connect(Bootstrap bootstrap) {
             WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
-                    .webSocketUri(uri).handshakeTimeoutMillis(30_000).maxFramePayloadLength(1 << 20).build();
+                    .webSocketUri(uri).handshakeTimeoutMillis(30_000).maxFramePayloadLength(1 << 20)
+                    .withUTF8Validator(false).build();
             ChannelFuture future = bootstrap.clone(loops.publisherGroup).handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
