@@ -40,7 +40,8 @@ import net.jqwik.api.state.Transformer;
 /**
  * The broker against {@link ReferenceBroker}: random sequences of subscribes (exact, wildcard, from a position,
  * last N), publishes, unsubscribes, history reads, clock advances and a final close, applied to both; after each
- * step every observation of the real broker must equal the model's.
+ * step every observation of the real broker must equal the model's. History is bounded by count, weight (the
+ * default weigher counts characters) or age.
  *
  * <p>Guarantees checked: G1 (each subscription's messages equal the model's list, so in order), G2 (nothing
  * vanishes: nothing delivered is missing, nothing is counted as dropped), G3 (history reads and retention), G4
@@ -59,19 +60,23 @@ class BrokerModelProperties {
 
     /** History policies the chains run under, with the bounds the model is given. */
     enum Retention {
-        NONE(0, Long.MAX_VALUE),
-        LAST_1(1, Long.MAX_VALUE),
-        LAST_3(3, Long.MAX_VALUE),
-        LAST_8(8, Long.MAX_VALUE),
-        MAX_AGE(Integer.MAX_VALUE, MAX_AGE_NANOS),
-        LAST_4_AND_MAX_AGE(4, MAX_AGE_NANOS);
+        NONE(0, Long.MAX_VALUE, Long.MAX_VALUE),
+        LAST_1(1, Long.MAX_VALUE, Long.MAX_VALUE),
+        LAST_3(3, Long.MAX_VALUE, Long.MAX_VALUE),
+        LAST_8(8, Long.MAX_VALUE, Long.MAX_VALUE),
+        MAX_10_BYTES(Integer.MAX_VALUE, Long.MAX_VALUE, 10),
+        LAST_5_AND_MAX_8_BYTES(5, Long.MAX_VALUE, 8),
+        MAX_AGE(Integer.MAX_VALUE, MAX_AGE_NANOS, Long.MAX_VALUE),
+        LAST_4_AND_MAX_AGE(4, MAX_AGE_NANOS, Long.MAX_VALUE);
 
         final int maxCount;
         final long maxAgeNanos;
+        final long maxBytes;
 
-        Retention(int maxCount, long maxAgeNanos) {
+        Retention(int maxCount, long maxAgeNanos, long maxBytes) {
             this.maxCount = maxCount;
             this.maxAgeNanos = maxAgeNanos;
+            this.maxBytes = maxBytes;
         }
 
         HistoryPolicy policy() {
@@ -79,6 +84,8 @@ class BrokerModelProperties {
             return switch (this) {
                 case NONE -> HistoryPolicy.none();
                 case LAST_1, LAST_3, LAST_8 -> HistoryPolicy.lastN(maxCount);
+                case MAX_10_BYTES -> HistoryPolicy.maxBytes(maxBytes);
+                case LAST_5_AND_MAX_8_BYTES -> HistoryPolicy.lastN(maxCount).and(HistoryPolicy.maxBytes(maxBytes));
                 case MAX_AGE -> HistoryPolicy.maxAge(age);
                 case LAST_4_AND_MAX_AGE -> HistoryPolicy.lastN(maxCount).and(HistoryPolicy.maxAge(age));
             };
@@ -318,7 +325,7 @@ class BrokerModelProperties {
                     .clock(clock)
                     .history(retention.policy())
                     .build();
-            this.model = new ReferenceBroker(retention.maxCount, retention.maxAgeNanos);
+            this.model = new ReferenceBroker(retention.maxCount, retention.maxAgeNanos, retention.maxBytes);
         }
 
         @Override

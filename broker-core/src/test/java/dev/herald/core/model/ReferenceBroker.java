@@ -9,7 +9,7 @@ import java.util.Objects;
 
 /**
  * A plain, single-threaded model of what a broker must do: topics with gapless offsets from 1, history bounded by
- * count and age, exact and wildcard subscriptions, resume from a position, replay of the last N messages, and what
+ * count, weight and age, exact and wildcard subscriptions, resume from a position, replay of the last N messages, and what
  * each subscription must have received. It favours being obviously right over being fast: everything is lists
  * and linear scans.
  *
@@ -71,6 +71,7 @@ public final class ReferenceBroker {
 
     private final int maxCount;
     private final long maxAgeNanos;
+    private final long maxBytes;
     private final Map<String, Topic> topics = new HashMap<>();
     private final Map<String, Integer> lifetimes = new HashMap<>();
     private final Map<Integer, Sub> subs = new LinkedHashMap<>();
@@ -80,14 +81,16 @@ public final class ReferenceBroker {
     private boolean open = true;
 
     /**
-     * A model broker.
+     * A model broker. A message's weight is the length of its data.
      *
      * @param maxCount    how many messages a topic keeps (0 for none, {@link Integer#MAX_VALUE} for no count bound)
      * @param maxAgeNanos how long a message is kept ({@link Long#MAX_VALUE} for no age bound)
+     * @param maxBytes    the most weight a topic keeps ({@link Long#MAX_VALUE} for no weight bound)
      */
-    public ReferenceBroker(int maxCount, long maxAgeNanos) {
+    public ReferenceBroker(int maxCount, long maxAgeNanos, long maxBytes) {
         this.maxCount = maxCount;
         this.maxAgeNanos = maxAgeNanos;
+        this.maxBytes = maxBytes;
     }
 
     // ------------------------------------------------------------------ topic rules
@@ -247,7 +250,7 @@ public final class ReferenceBroker {
         }
         Msg message = new Msg(topic, t.lifetime, ++t.lastOffset, data, now);
         t.kept.add(message);
-        while (t.kept.size() > maxCount) {
+        while (t.kept.size() > maxCount || weight(t.kept) > maxBytes) {
             t.kept.remove(0);
         }
         t.maybeGone = false;
@@ -427,6 +430,14 @@ public final class ReferenceBroker {
         Topic t = new Topic(topic, lifetime);
         topics.put(topic, t);
         return t;
+    }
+
+    private static long weight(List<Msg> messages) {
+        long sum = 0;
+        for (Msg m : messages) {
+            sum += m.data().length();
+        }
+        return sum;
     }
 
     private List<Msg> retained(Topic t) {
