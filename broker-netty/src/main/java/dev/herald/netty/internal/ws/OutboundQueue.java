@@ -100,7 +100,7 @@ final class OutboundQueue {
         if (closed || overflowed.get()) {
             return;
         }
-        if (replaying && loop.inEventLoop()) {
+        if (loop.inEventLoop() && replaying) {
             replayCredit = replayCredit + 1;
             size.incrementAndGet();
         } else if (size.incrementAndGet() > limit + replayCredit) {
