@@ -58,8 +58,7 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
                 config.writeBufferHighWaterMark()));
         ChannelPipeline pipeline = ch.pipeline();
         pipeline.addLast("http-codec", new HttpServerCodec());
-        pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(),
-                server.metrics()));
+        pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(), server));
         pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(
                 config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("http-router", new HttpRequestRouter(server));

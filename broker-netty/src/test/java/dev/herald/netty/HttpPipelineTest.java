@@ -73,6 +73,10 @@ class HttpPipelineTest {
         assertTrue(response.endsWith(
                 "{\"code\":\"payload_too_large\",\"message\":\"the request body is larger than 64 bytes\"}"), response);
         assertTrue(ch.isOpen());
+        assertFalse(response.contains("access-control-allow-origin"), response);
+        String sameOrigin = send(ch, post(big, "Origin: http://localhost\r\n"));
+        assertTrue(sameOrigin.startsWith("HTTP/1.1 413 ") && sameOrigin.contains(
+                "access-control-allow-origin: http://localhost\r\n"), sameOrigin);
         String next = send(ch, "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
         assertTrue(next.startsWith("HTTP/1.1 200 OK") && next.endsWith("{\"status\":\"ok\"}"), next);
         assertEquals(0, broker.stats().published());

@@ -22,17 +22,17 @@ import io.netty.util.ReferenceCountUtil;
  * connection stays usable; when the client already sent part of an oversized body, the connection is closed.
  */
 public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
-    private final ServerMetrics metrics;
+    private final ServerContext server;
 
     /**
      * Creates the aggregator.
      *
      * @param maxContentLength the largest body accepted, in bytes
-     * @param metrics          counts the 413 responses
+     * @param server           the server's shared state: counters and origin policy
      */
-    public JsonHttpObjectAggregator(int maxContentLength, ServerMetrics metrics) {
+    public JsonHttpObjectAggregator(int maxContentLength, ServerContext server) {
         super(maxContentLength);
-        this.metrics = metrics;
+        this.server = server;
     }
 
     @Override
@@ -41,7 +41,7 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
         if (response instanceof FullHttpResponse full
                 && full.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             ReferenceCountUtil.release(full);
-            return tooLarge(pipeline.channel().alloc(), maxContentLength);
+            return tooLarge(pipeline.channel().alloc(), maxContentLength, start);
         }
         return response;
     }
@@ -55,7 +55,7 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
         // Once part of the body has arrived, the rest cannot be told apart from the next request: close.
         boolean close = oversized instanceof FullHttpMessage
                 || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized);
-        FullHttpResponse response = tooLarge(ctx.alloc(), maxContentLength());
+        FullHttpResponse response = tooLarge(ctx.alloc(), maxContentLength(), oversized);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
@@ -63,10 +63,17 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
                 : ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
-    private FullHttpResponse tooLarge(ByteBufAllocator alloc, int max) {
-        metrics.httpResponse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code());
-        metrics.errorSent();
-        return HttpResponses.error(alloc, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                "the request body is larger than " + max + " bytes");
+    private FullHttpResponse tooLarge(ByteBufAllocator alloc, int max, HttpMessage request) {
+        server.metrics().httpResponse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code());
+        server.metrics().errorSent();
+        FullHttpResponse response = HttpResponses.error(alloc, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "payload_too_large", "the request body is larger than " + max + " bytes");
+        // Let a page on an allowed origin read the 413, as the router does for its own responses.
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && server.originPolicy().allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+                    .add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+        }
+        return response;
     }
 }
