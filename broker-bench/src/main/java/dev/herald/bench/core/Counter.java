@@ -52,12 +52,14 @@ final class Counter extends CounterValue {
 
     /**
      * Waits until every counter has reached {@code expected}: a short spin, then yielding, so a waiting publisher
-     * leaves the (possibly few) cores to the delivery threads.
+     * leaves the (possibly few) cores to the delivery threads. Every millisecond of waiting it calls
+     * {@link FanOut#wakeUp()} of {@code fanOut}.
      *
      * @throws IllegalStateException if a counter is still short after 30 seconds, i.e. a message was lost
      */
-    static void awaitAll(Counter[] counters, long expected) {
-        long deadline = 0;
+    static void awaitAll(Counter[] counters, long expected, FanOut fanOut) {
+        long start = 0;
+        long nextWakeUp = 0;
         for (Counter counter : counters) {
             int spins = 0;
             while (counter.get() < expected) {
@@ -66,13 +68,18 @@ final class Counter extends CounterValue {
                     continue;
                 }
                 Thread.yield();
-                if ((spins & 1023) == 0) {
+                if ((spins & 63) == 0) {
                     long now = System.nanoTime();
-                    if (deadline == 0) {
-                        deadline = now + 30_000_000_000L;
-                    } else if (now - deadline > 0) {
-                        throw new IllegalStateException("a subscriber has " + counter.get() + " of " + expected
-                                + " messages after 30 s");
+                    if (start == 0) {
+                        start = now;
+                        nextWakeUp = now + 1_000_000;
+                    } else if (now - nextWakeUp > 0) {
+                        fanOut.wakeUp();
+                        nextWakeUp = now + 1_000_000;
+                        if (now - start > 30_000_000_000L) {
+                            throw new IllegalStateException("a subscriber has " + counter.get() + " of " + expected
+                                    + " messages after 30 s");
+                        }
                     }
                 }
             }

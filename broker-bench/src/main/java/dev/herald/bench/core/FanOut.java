@@ -22,6 +22,13 @@ interface FanOut extends AutoCloseable {
     void publish(int topic, Object payload);
 
     /**
+     * Called by a publisher that has waited over a millisecond for its subscribers, to restart delivery that
+     * stalled with messages still queued. Nothing to do for a variant that never stalls.
+     */
+    default void wakeUp() {
+    }
+
+    /**
      * Checks that nothing was rejected, dropped or thrown on the way, then stops the variant's threads.
      *
      * @throws IllegalStateException if something was

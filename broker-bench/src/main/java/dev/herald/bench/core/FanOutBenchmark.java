@@ -102,7 +102,7 @@ public class FanOutBenchmark {
             target.publish(i % topicCount, PAYLOAD);
         }
         expectedPerSubscriber += BATCH / topicCount;
-        Counter.awaitAll(counters, expectedPerSubscriber);
+        Counter.awaitAll(counters, expectedPerSubscriber, target);
         delivered.delivered += (long) BATCH * subscribersPerTopic;
     }
 }

@@ -57,6 +57,6 @@ public class LatencyBenchmark {
     @Benchmark
     public void publishToAll() {
         fanOut.publish(0, PAYLOAD);
-        Counter.awaitAll(counters, ++expected);
+        Counter.awaitAll(counters, ++expected, fanOut);
     }
 }
