@@ -111,7 +111,7 @@ class BrokerModelProperties {
     /** Which epoch a resume position names. */
     enum EpochChoice { CURRENT, PREVIOUS, OTHER_TOPIC, UNKNOWN, EMPTY }
 
-    enum QueryKind { ALL, LATEST, AFTER }
+    enum QueryKind { ALL, LATEST, AFTER, LATEST_AFTER }
 
     private final List<World> worlds = new ArrayList<>();
 
@@ -156,8 +156,17 @@ class BrokerModelProperties {
         return Arbitraries.of(TOPICS);
     }
 
-    private static Arbitrary<Delivery> deliveries() {
-        return Arbitraries.of(Delivery.values());
+    /** A delivery policy, and whether the subscriber throws from every onMessage (after recording it). */
+    record How(Delivery delivery, boolean failing) {
+        @Override
+        public String toString() {
+            return delivery + (failing ? ", subscriber throws" : "");
+        }
+    }
+
+    private static Arbitrary<How> deliveries() {
+        return Combinators.combine(Arbitraries.of(Delivery.values()),
+                Arbitraries.frequency(Tuple.of(6, false), Tuple.of(1, true))).as(How::new);
     }
 
     /** Runs only while the broker is open. */
@@ -235,6 +244,8 @@ class BrokerModelProperties {
                     (t, kind, delta, limit) -> Transformer.mutate(switch (kind) {
                         case ALL -> "read all history of " + t;
                         case LATEST -> "read the latest " + limit + " of " + t;
+                        case LATEST_AFTER -> "read the latest " + limit + " of " + t + " after latest"
+                                + (delta < 0 ? "" : "+") + delta;
                         case AFTER -> "read " + limit + " of " + t + " after latest" + (delta < 0 ? "" : "+") + delta;
                     }, w -> w.readHistory(t, kind, delta, limit)));
         }
@@ -284,7 +295,12 @@ class BrokerModelProperties {
         final List<Message<String>> messages = new ArrayList<>();
         final List<CloseReason> closes = new ArrayList<>();
         final List<String> lateCallbacks = new ArrayList<>();
+        final boolean failing;
         boolean closedByApp;
+
+        Recorder(boolean failing) {
+            this.failing = failing;
+        }
 
         @Override
         public void onMessage(Message<String> message) {
@@ -292,6 +308,9 @@ class BrokerModelProperties {
                 lateCallbacks.add("onMessage " + message.topic() + "#" + message.offset());
             }
             messages.add(message);
+            if (failing) {
+                throw new SubscriberFailure();
+            }
         }
 
         @Override
@@ -300,6 +319,15 @@ class BrokerModelProperties {
                 lateCallbacks.add("onClose " + reason);
             }
             closes.add(reason);
+        }
+    }
+
+    /** Thrown by a failing subscriber; without a stack trace, so the broker's warning stays one line. */
+    static final class SubscriberFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        SubscriberFailure() {
+            super("this subscriber fails on purpose", null, false, false);
         }
     }
 
@@ -350,9 +378,9 @@ class BrokerModelProperties {
             verify();
         }
 
-        void subscribeLive(String filter, Delivery delivery) {
-            Recorder recorder = new Recorder();
-            Subscription subscription = broker.subscribe(filter, delivery.apply(SubscribeOptions.live()), recorder);
+        void subscribeLive(String filter, How how) {
+            Recorder recorder = new Recorder(how.failing());
+            Subscription subscription = broker.subscribe(filter, how.delivery().apply(SubscribeOptions.live()), recorder);
             StreamPosition position = subscription.position();
             boolean pattern = ReferenceBroker.isPattern(filter);
             ReferenceBroker.SubscribeResult expected =
@@ -365,7 +393,7 @@ class BrokerModelProperties {
             verify();
         }
 
-        void subscribeFrom(String topic, EpochChoice choice, int delta, Delivery delivery) {
+        void subscribeFrom(String topic, EpochChoice choice, int delta, How how) {
             int lifetime = model.lifetime(topic);
             long offset = Math.max(0, model.lastOffset(topic) + delta);
             int fromLifetime;
@@ -400,10 +428,10 @@ class BrokerModelProperties {
                 offset = 0;
             }
             StreamPosition from = new StreamPosition(offset, epoch);
-            Recorder recorder = new Recorder();
+            Recorder recorder = new Recorder(how.failing());
             Subscription subscription;
             try {
-                subscription = broker.subscribe(topic, delivery.apply(SubscribeOptions.from(from)), recorder);
+                subscription = broker.subscribe(topic, how.delivery().apply(SubscribeOptions.from(from)), recorder);
             } catch (HeraldException e) {
                 assertEquals(RejectReason.INVALID_POSITION, e.reason(), e.getMessage());
                 ReferenceBroker.SubscribeResult expected = model.subscribeFrom(topic, offset, fromLifetime, false);
@@ -427,9 +455,9 @@ class BrokerModelProperties {
             verify();
         }
 
-        void subscribeLast(String topic, int n, Delivery delivery) {
-            Recorder recorder = new Recorder();
-            Subscription subscription = broker.subscribe(topic, delivery.apply(SubscribeOptions.last(n)), recorder);
+        void subscribeLast(String topic, int n, How how) {
+            Recorder recorder = new Recorder(how.failing());
+            Subscription subscription = broker.subscribe(topic, how.delivery().apply(SubscribeOptions.last(n)), recorder);
             StreamPosition position = subscription.position();
             ReferenceBroker.SubscribeResult expected =
                     model.subscribeLast(topic, n, sweptBefore(topic, position.epoch()));
@@ -457,6 +485,7 @@ class BrokerModelProperties {
             HistoryQuery query = switch (kind) {
                 case ALL -> HistoryQuery.all();
                 case LATEST -> HistoryQuery.latest(limit);
+                case LATEST_AFTER -> new HistoryQuery(after, limit, true);
                 case AFTER -> HistoryQuery.after(after, limit);
             };
             History<String> history = broker.history(topic, query).toCompletableFuture().join();
@@ -507,6 +536,7 @@ class BrokerModelProperties {
 
         /** Every observation of the broker equals the model's. */
         void verify() {
+            long subscriberErrors = 0;
             for (Handle handle : handles.values()) {
                 int id = handle.id;
                 String who = "subscription " + id + " to " + handle.filter;
@@ -521,12 +551,15 @@ class BrokerModelProperties {
                 assertEquals(handle.recorder.messages.size(), stats.delivered(), who + " delivered count");
                 assertEquals(0, stats.dropped(), who + " dropped count");
                 assertEquals(0, stats.pending(), who + " pending count");
-                assertEquals(0, stats.errors(), who + " errors");
+                long errors = handle.recorder.failing ? handle.recorder.messages.size() : 0;
+                assertEquals(errors, stats.errors(), who + " errors");
+                subscriberErrors += errors;
             }
             BrokerStats stats = broker.stats();
             assertEquals(model.published(), stats.published(), "published count");
             assertEquals(rejected, stats.rejected(), "rejected count");
             assertEquals(0, stats.dropped(), "dropped count");
+            assertEquals(subscriberErrors, stats.subscriberErrors(), "subscriber errors, counted and survived");
             assertEquals(model.openSubscriptions(), stats.subscriptions(), "open subscriptions");
             if (!model.isBrokerOpen()) {
                 return;
