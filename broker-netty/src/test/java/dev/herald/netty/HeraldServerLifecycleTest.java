@@ -6,11 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.core.Broker;
+import dev.herald.core.HistoryQuery;
+import dev.herald.core.policy.HistoryPolicy;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -110,5 +116,30 @@ class HeraldServerLifecycleTest {
         assertThrows(IllegalStateException.class, server::localAddress);
         server.close();
         assertFalse(server.broker().isOpen());
+    }
+
+    @Test
+    void theInitializerServesFromABootstrapTheApplicationOwns() throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (Broker<RawJson> broker = Broker.<RawJson>builder().history(HistoryPolicy.lastN(10)).build()) {
+            Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new HeraldChannelInitializer(broker, HeraldServerConfig.defaults()))
+                    .bind("127.0.0.1", 0).sync().channel();
+            try {
+                int port = ((InetSocketAddress) listener.localAddress()).getPort();
+                HttpResponse<String> published = CLIENT.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/publish"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"app\",\"data\":[true]}"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, published.statusCode(), published.body());
+                assertEquals("[true]", broker.history("app", HistoryQuery.all()).toCompletableFuture().join()
+                        .messages().get(0).data().json());
+            } finally {
+                listener.close().sync();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 }
