@@ -345,5 +345,10 @@ class WebSocketServerTest {
             assertEquals("published", wsPublisher.nextJson().get("type"));
         }
         assertEquals(perTopic, publishedOverWs.get());
+        for (JdkClient client : all) {
+            client.close();
+        }
+        wsPublisher.close();
+        await(() -> broker.stats().subscriptions() == 0, "every subscription to close with its connection");
     }
 }
