@@ -53,16 +53,25 @@ class DeliveryPolicyProperties {
         final Subscription directSubscription;
         long published;
 
-        Rig(DeliveryPolicy policy, Clock clock, HistoryPolicy history) {
+        Rig(DeliveryPolicy policy, Clock clock, HistoryPolicy history, boolean slowViaPattern) {
             broker = Broker.<String>builder().executor(executor).clock(clock).history(history)
                     .closeGracePeriod(Duration.ZERO).build();
-            slowSubscription = broker.subscribe(TOPIC, SubscribeOptions.live().delivery(policy), slow);
+            slowSubscription = broker.subscribe(slowViaPattern ? "orders.>" : TOPIC,
+                    SubscribeOptions.live().delivery(policy), slow);
             directSubscription = broker.subscribe(TOPIC, SubscribeOptions.live().delivery(DeliveryPolicy.direct()),
                     m -> direct.add(m.offset()));
         }
 
+        Rig(DeliveryPolicy policy, Clock clock, HistoryPolicy history) {
+            this(policy, clock, history, false);
+        }
+
+        Rig(DeliveryPolicy policy, boolean slowViaPattern) {
+            this(policy, new FakeClock(), HistoryPolicy.none(), slowViaPattern);
+        }
+
         Rig(DeliveryPolicy policy) {
-            this(policy, new FakeClock(), HistoryPolicy.none());
+            this(policy, false);
         }
 
         /** Publishes one message and returns its offset; it must be accepted and reach the direct subscriber. */
@@ -168,9 +177,10 @@ class DeliveryPolicyProperties {
     @Property(tries = 300)
     void everyQueuedPolicyAccountsForEveryMessage(@ForAll("overflows") ReferenceQueue.Overflow overflow,
                                                   @ForAll @IntRange(min = 1, max = 6) int capacity,
-                                                  @ForAll("runs") List<Integer> run) {
+                                                  @ForAll("runs") List<Integer> run,
+                                                  @ForAll boolean slowViaPattern) {
         ReferenceQueue model = new ReferenceQueue(capacity, overflow);
-        try (Rig rig = new Rig(policy(overflow, capacity))) {
+        try (Rig rig = new Rig(policy(overflow, capacity), slowViaPattern)) {
             int step = 0;
             for (int n : run) {
                 step++;
@@ -393,11 +403,12 @@ class DeliveryPolicyProperties {
 
     // ------------------------------------------------------------------ block
 
-    @Property(tries = 5)
+    @Property(tries = 6)
     void blockRejectsThePublishWithBackpressureTimeoutWhileTheSubscriberStaysFull(
-            @ForAll @IntRange(min = 1, max = 3) int capacity) {
+            @ForAll @IntRange(min = 1, max = 3) int capacity, @ForAll boolean slowViaPattern) {
         Duration timeout = Duration.ofMillis(50);
-        try (Rig rig = new Rig(DeliveryPolicy.block(capacity, timeout), Clock.system(), HistoryPolicy.lastN(100))) {
+        try (Rig rig = new Rig(DeliveryPolicy.block(capacity, timeout), Clock.system(), HistoryPolicy.lastN(100),
+                slowViaPattern)) {
             for (int i = 0; i < capacity; i++) {
                 rig.publish();
             }
