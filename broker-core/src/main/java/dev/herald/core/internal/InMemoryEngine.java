@@ -221,8 +221,10 @@ public final class InMemoryEngine<T> implements Engine<T> {
         if (log.retainedCount() > 0 || log.removed) {
             return;
         }
+        // Into the set before asking: a pattern subscription that leaves meanwhile is gone from the hub before its
+        // release walks this set, so either the question below sees it gone or the walk sees this topic.
+        heldBySubscribers.add(log);
         if (listener.hasSubscribers(log.name)) {
-            heldBySubscribers.add(log);
             return;
         }
         log.removed = true;
