@@ -115,7 +115,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                 ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
                 metrics.wsFramesOut(1);
             }
-        } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+        } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE && sessionOpen) {
             closeSession(1001, "idle timeout");
         } else if (evt instanceof ServerShutdownEvent) {
             // The router sends the 1001 close frame; delivery stops here so nothing follows it.
