@@ -51,7 +51,6 @@ class DemoPageBrowserTest {
         boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
         assumeTrue(ci || Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "Chromium is not installed (apt-get install chromium chromium-driver)");
-        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0");
         profile = Files.createTempDirectory("herald-chromium-");
         ChromeOptions options = new ChromeOptions()
                 .setBinary(CHROMIUM.toFile())
@@ -88,6 +87,7 @@ class DemoPageBrowserTest {
 
     @Test
     void subscribesShowsLiveMessagesAndHistoryAndResumesAfterReconnect() throws Exception {
+        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0");
         WebDriverWait wait = new WebDriverWait(browser, WAIT);
         browser.get(server.httpUri().resolve("/").toString());
         wait.until(ExpectedConditions.textToBe(By.id("status"), "connected"));
@@ -133,6 +133,36 @@ class DemoPageBrowserTest {
         wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.chat", 4)));
         assertEquals(List.of("4", "3", "2", "1"), browser.findElements(By.cssSelector("#messages li")).stream()
                 .map(li -> li.getDomAttribute("data-offset")).toList(), "each message once, newest first");
+    }
+
+    @Test
+    void reconnectsByItselfWhenTheServerClosesAndLosesNothing() throws Exception {
+        // The server closes connections silent for a second, and sends no heartbeat that would keep them busy:
+        // the page is dropped again and again, and must reconnect and resume on its own each time.
+        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0", "--idle-timeout", "1s",
+                "--heartbeat-interval", "1m");
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        browser.get(server.httpUri().resolve("/").toString());
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "connected"));
+        browser.findElement(By.id("topic")).sendKeys("demo.feed");
+        browser.findElement(By.id("subscribe")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#subscriptions li[data-topic='demo.feed'] .position"), "offset 0 @ "));
+
+        for (int i = 1; i <= 4; i++) {
+            int dropsBefore = reconnects();
+            publishOverHttp("demo.feed", "{\"n\":" + i + "}");
+            // Wait for the next drop, polling often so the next message is published while the page is away.
+            new WebDriverWait(browser, WAIT, Duration.ofMillis(20)).until(d -> reconnects() > dropsBefore);
+        }
+        wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.feed", 4)));
+        assertEquals(List.of("4", "3", "2", "1"), browser.findElements(By.cssSelector("#messages li")).stream()
+                .map(li -> li.getDomAttribute("data-offset")).toList(), "each message once, in order");
+    }
+
+    private int reconnects() {
+        return (int) browser.findElements(By.cssSelector("#log li")).stream()
+                .filter(li -> li.getText().contains("reconnecting in")).count();
     }
 
     private static By message(String topic, long offset) {
