@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultChannelId;
 import dev.herald.netty.internal.HttpRequestRouter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
@@ -163,6 +164,31 @@ class HttpPipelineTest {
         assertTrue(response.startsWith("HTTP/1.1 403 Forbidden\r\n"), response);
         assertTrue(response.contains("\"code\":\"origin_not_allowed\""), response);
         assertNull(ch.pipeline().get(WebSocketServerProtocolHandler.class));
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void errorsAfterTheUpgradeGoToTheWebSocketSession() {
+        EmbeddedChannel ch = channel();
+        String response = send(ch, "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n");
+        assertTrue(response.startsWith("HTTP/1.1 101 "), response);
+        ch.pipeline().fireExceptionCaught(new TooLongFrameException("frame too long"));
+        ch.runPendingTasks();
+        ByteBuf frame = ch.readOutbound();
+        assertNotNull(frame, "the session answers with a close frame instead of the router dropping the connection");
+        try {
+            assertEquals(0x88, frame.getUnsignedByte(0), "a close frame");
+            assertEquals(1009, frame.getUnsignedShort(2), "status 1009, message too big");
+        } finally {
+            frame.release();
+        }
+        ch.close();
+        ByteBuf rest;
+        while ((rest = ch.readOutbound()) != null) {
+            rest.release();
+        }
         assertFalse(ch.finish());
     }
 }

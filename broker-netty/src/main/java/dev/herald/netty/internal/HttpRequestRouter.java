@@ -150,6 +150,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (websocket) {
+            ctx.fireExceptionCaught(cause); // the WebSocket session answers with the fitting close code
+            return;
+        }
         LOG.debug("{}: closing after an unexpected error", ctx.channel(), cause);
         ctx.close();
     }
