@@ -108,8 +108,11 @@ public final class StandaloneServer implements AutoCloseable {
         try {
             LOG.info("Herald stopping (waiting up to {} for open connections)",
                     config.shutdownTimeout().toString().substring(2).toLowerCase(java.util.Locale.ROOT));
-            server.close();
-            broker.close();
+            try {
+                server.close();
+            } finally {
+                broker.close();
+            }
             LOG.info("Herald stopped");
         } finally {
             closed.countDown();
@@ -125,6 +128,7 @@ public final class StandaloneServer implements AutoCloseable {
         boolean interrupted = false;
         while (true) {
             try {
+                // Bounded: the first close is itself bounded by the shutdown timeout.
                 closed.await(1, TimeUnit.MINUTES);
                 break;
             } catch (InterruptedException e) {
