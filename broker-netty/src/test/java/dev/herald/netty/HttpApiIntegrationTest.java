@@ -249,6 +249,46 @@ class HttpApiIntegrationTest {
         }
     }
 
+    @Test
+    void concurrentPublishersGetEveryOffsetOnceAndHistoryAgrees() throws Exception {
+        int publishers = 4;
+        int each = 25; // 100 in all: the broker retains the last 100 per topic
+        List<CompletableFuture<HttpResponse<String>>> responses = new java.util.ArrayList<>();
+        for (int p = 0; p < publishers; p++) {
+            for (int i = 0; i < each; i++) {
+                responses.add(CLIENT.sendAsync(HttpRequest.newBuilder(uri(server, "/publish"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"topic\":\"race\",\"data\":{\"p\":" + p + ",\"i\":" + i + "}}"))
+                        .build(), HttpResponse.BodyHandlers.ofString()));
+            }
+        }
+        java.util.Set<Long> offsets = new java.util.TreeSet<>();
+        Map<Long, Object> dataByOffset = new java.util.HashMap<>();
+        for (CompletableFuture<HttpResponse<String>> f : responses) {
+            HttpResponse<String> r = f.get(20, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(offsets.add((Long) TestJson.object(r.body()).get("offset")), r.body());
+        }
+        assertEquals(publishers * each, offsets.size());
+        assertEquals(1L, offsets.iterator().next());
+        assertEquals((long) publishers * each, ((java.util.TreeSet<Long>) offsets).last(), "no gap, no duplicate");
+        List<Object> history = new java.util.ArrayList<>();
+        List<Object> page;
+        do { // pages of historyLimit (50), each starting after the last offset of the previous one
+            long since = history.isEmpty() ? 0 : (Long) ((Map<?, ?>) history.get(history.size() - 1)).get("offset");
+            page = TestJson.array(get(server, "/topics/race/history?since=" + since).body());
+            history.addAll(page);
+        } while (page.size() == 50);
+        assertEquals(publishers * each, history.size());
+        for (int k = 0; k < history.size(); k++) {
+            Map<?, ?> m = (Map<?, ?>) history.get(k);
+            assertEquals(k + 1L, m.get("offset"), "oldest first, in offset order");
+            dataByOffset.put((Long) m.get("offset"), m.get("data"));
+        }
+        assertEquals(publishers * each, new java.util.HashSet<>(dataByOffset.values()).size(), "each message once");
+    }
+
     static void awaitTrue(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean()) {
