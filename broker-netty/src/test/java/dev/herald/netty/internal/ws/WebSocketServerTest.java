@@ -253,33 +253,53 @@ class WebSocketServerTest {
     }
 
     @Test
-    void dropPolicyReportsEveryLossAsAGap() throws Exception {
+    void dropPolicyReportsEveryLossAsAGapWhileTopicsArePublishedConcurrently() throws Exception {
         int port = start(b -> b.outboundQueueLimit(64).slowConsumerPolicy(SlowConsumerPolicy.DROP)
                 .writeBufferLowWaterMark(8 * 1024).writeBufferHighWaterMark(16 * 1024));
         NettyClient slow = netty(port);
-        slow.send("{\"action\":\"subscribe\",\"topic\":\"d\"}");
+        slow.send("{\"action\":\"subscribe\",\"topic\":\"d.*\"}");
         assertEquals("subscribed", slow.nextJson().get("type"));
         slow.setAutoRead(false);
-        int total = 20_000;
-        for (int i = 1; i <= total; i++) {
-            publish("d", "{\"n\":" + i + ",\"pad\":\"" + PAD + "\"}");
+        int topics = 4;
+        int perTopic = 5000;
+        List<Thread> publishers = new ArrayList<>();
+        for (int t = 0; t < topics; t++) {
+            String topic = "d.t" + t;
+            Thread thread = new Thread(() -> {
+                for (int i = 1; i <= perTopic; i++) {
+                    publish(topic, "{\"n\":" + i + ",\"pad\":\"" + PAD + "\"}");
+                }
+            });
+            publishers.add(thread);
+            thread.start();
+        }
+        for (Thread thread : publishers) {
+            thread.join(20_000);
         }
         slow.setAutoRead(true);
-        long next = 1;
+        long[] next = new long[topics];
+        java.util.Arrays.fill(next, 1);
         int gaps = 0;
-        while (next <= total) {
+        int complete = 0;
+        while (complete < topics) {
             Map<String, Object> frame = slow.nextJson();
+            String topic = (String) frame.get("topic");
+            int t = topic.charAt(topic.length() - 1) - '0';
+            assertTrue(next[t] <= perTopic, "nothing after the last message of " + topic + ": " + frame);
             if ("gap".equals(frame.get("type"))) {
-                assertEquals("d", frame.get("topic"));
-                assertEquals(next, frame.get("fromOffset"), "the gap starts where delivery stopped");
-                next = (Long) frame.get("toOffset") + 1;
+                assertEquals(next[t], frame.get("fromOffset"), "a gap starts where delivery of its topic stopped");
+                next[t] = (Long) frame.get("toOffset") + 1;
                 gaps++;
             } else {
-                assertEquals(next, frame.get("offset"), "every message is either delivered or inside a gap");
-                next++;
+                assertEquals(next[t], frame.get("offset"), "every message is either delivered or inside a gap");
+                next[t]++;
+            }
+            if (next[t] == perTopic + 1) {
+                complete++;
             }
         }
         assertTrue(gaps >= 1, "the stalled client lost messages, and was told");
+        assertNull(slow.received.poll(100, TimeUnit.MILLISECONDS), "nothing beyond the published offsets");
         assertFalse(slow.closeStatus.isDone(), "DROP keeps the connection open");
         assertEquals(1, broker.stats().subscriptions());
     }
