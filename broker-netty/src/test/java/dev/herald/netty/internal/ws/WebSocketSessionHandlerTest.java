@@ -22,13 +22,17 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -393,6 +397,63 @@ class WebSocketSessionHandlerTest {
         ch.writeInbound(new TextWebSocketFrame(false, 0, "{\"action\":"));
         ch.writeInbound(new ContinuationWebSocketFrame(true, 0, "\"ping\"}"));
         assertEquals(Map.of("type", "pong"), nextJson());
+    }
+
+    private void advanceMillis(long millis) {
+        ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        ch.runPendingTasks();
+    }
+
+    /** Reads what the server wrote: counts pings, returns the close frame's status or -1, fails on anything else. */
+    private int pingsThenClose(int[] pings) {
+        int status = -1;
+        Object out;
+        while ((out = ch.readOutbound()) != null) {
+            try {
+                if (out instanceof PingWebSocketFrame) {
+                    pings[0]++;
+                } else if (out instanceof CloseWebSocketFrame close) {
+                    status = close.statusCode();
+                } else {
+                    throw new AssertionError("unexpected " + out);
+                }
+            } finally {
+                ReferenceCountUtil.release(out);
+            }
+        }
+        return status;
+    }
+
+    @Test
+    void heartbeatPingsASilentClientAndTheIdleTimeoutClosesItWith1001() {
+        open(b -> b.heartbeatInterval(Duration.ofMillis(100)).idleTimeout(Duration.ofMillis(350)));
+        ch.freezeTime();
+        int[] pings = new int[1];
+        advanceMillis(120);
+        assertEquals(-1, pingsThenClose(pings));
+        assertEquals(1, pings[0], "a ping after one silent heartbeat interval");
+
+        ch.writeInbound(new PongWebSocketFrame());
+        advanceMillis(300);
+        assertEquals(-1, pingsThenClose(pings), "300 ms after the pong the client is not idle yet");
+        assertEquals(2, pings[0]);
+        assertTrue(ch.isActive());
+
+        advanceMillis(100);
+        assertEquals(1001, pingsThenClose(pings), "400 ms of silence pass the 350 ms idle timeout");
+    }
+
+    @Test
+    void commandsCountAsActivity() {
+        open(b -> b.heartbeatInterval(Duration.ofMillis(100)).idleTimeout(Duration.ofMillis(350)));
+        ch.freezeTime();
+        for (int i = 0; i < 10; i++) {
+            advanceMillis(90);
+            assertEquals(Map.of("type", "pong"), exchange("{\"action\":\"ping\"}"));
+        }
+        assertNoMoreOutput();
+        assertTrue(ch.isActive());
     }
 
     @Test
