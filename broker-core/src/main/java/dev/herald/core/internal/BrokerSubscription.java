@@ -9,6 +9,7 @@ import dev.herald.core.SubscriptionStats;
 import dev.herald.core.Topics;
 import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.DeliveryPolicy.Overflow;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -290,16 +291,39 @@ final class BrokerSubscription<T> implements Subscription {
     /**
      * Ends the recovering state: delivers {@code history} first, then what was buffered meanwhile, minus any
      * message the history already holds.
+     *
+     * <p>A read answered after live messages arrived may start past the oldest of them: it replays only the newest
+     * messages, or the history bound evicted the older ones meanwhile. Those buffered messages are in no replay,
+     * so they go first; the buffer holds every message since registration, so they join the history without gap.
      */
     void completeRecovery(List<Message<T>> history, StreamPosition topicPosition, boolean complete) {
         this.position = topicPosition;
         this.recovered = complete;
         long replayedUpTo = history.isEmpty() ? -1 : history.get(history.size() - 1).offset();
+        long replayedFrom = history.isEmpty() ? -1 : history.get(0).offset();
         if (policy.isDirect()) {
             deliveryLock.lock();
             try {
                 if (state != RECOVERING) {
                     return;
+                }
+                while (true) {
+                    Message<T> earlier;
+                    queueLock.lock();
+                    try {
+                        Message<T> head = queue.peek();
+                        earlier = head != null && head.offset() < replayedFrom ? queue.poll() : null;
+                    } finally {
+                        queueLock.unlock();
+                    }
+                    if (earlier == null) {
+                        break;
+                    }
+                    if (deliver(earlier)) {
+                        delivered++;
+                        broker.countDelivered(1);
+                    }
+                    endBatch();
                 }
                 for (Message<T> message : history) {
                     deliver(message);
@@ -337,10 +361,18 @@ final class BrokerSubscription<T> implements Subscription {
             if (state != RECOVERING) {
                 return;
             }
+            List<Message<T>> merged = history;
+            if (queue.peek() != null && queue.peek().offset() < replayedFrom) {
+                merged = new ArrayList<>(queue.size() + history.size());
+                while (queue.peek() != null && queue.peek().offset() < replayedFrom) {
+                    merged.add(queue.poll());
+                }
+                merged.addAll(history);
+            }
             while (queue.peek() != null && queue.peek().offset() <= replayedUpTo) {
                 queue.poll();
             }
-            replay = history;
+            replay = merged;
             replayIndex = 0;
             state = LIVE;
             int capacity = policy.capacity();
