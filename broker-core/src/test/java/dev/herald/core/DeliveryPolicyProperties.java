@@ -27,6 +27,7 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 
 /**
@@ -131,7 +132,7 @@ class DeliveryPolicyProperties {
 
     /** A step of a run: publish {@code n} messages, or (0) let the slow subscriber catch up. */
     private static Arbitrary<List<Integer>> steps() {
-        return Arbitraries.frequency(net.jqwik.api.Tuple.of(1, 0), net.jqwik.api.Tuple.of(3, 1))
+        return Arbitraries.frequency(Tuple.of(1, 0), Tuple.of(3, 1))
                 .flatMap(kind -> kind == 0 ? Arbitraries.just(0) : Arbitraries.integers().between(1, 9))
                 .list().ofMinSize(1).ofMaxSize(12);
     }

@@ -20,6 +20,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 
 /**
@@ -114,7 +115,7 @@ class ResumeSeamProperties {
     @Provide
     Arbitrary<Start> starts() {
         return Combinators.combine(Arbitraries.of(true, false), Arbitraries.integers().between(0, 8),
-                Arbitraries.frequency(net.jqwik.api.Tuple.of(4, false), net.jqwik.api.Tuple.of(1, true)))
+                Arbitraries.frequency(Tuple.of(4, false), Tuple.of(1, true)))
                 .as((from, n, foreign) -> new Start(from, from ? n : Math.max(1, n), from && foreign));
     }
 
