@@ -296,6 +296,22 @@ final class BrokerSubscription<T> implements Subscription {
      * messages, or the history bound evicted the older ones meanwhile. Those buffered messages are in no replay,
      * so they go first; the buffer holds every message since registration, so they join the history without gap.
      */
+    /**
+     * For a resume inside the topic's epoch: the subscriber already has every offset up to {@code offset}. A
+     * distributed engine may hand this node such a message after the subscription registered (the client learnt
+     * the offset elsewhere first); it must not be delivered again. Call before {@link #completeRecovery}.
+     */
+    void skipThrough(long offset) {
+        deliveryLock.lock();
+        try {
+            if (exactTopic && offset > lastOffset) {
+                lastOffset = offset;
+            }
+        } finally {
+            deliveryLock.unlock();
+        }
+    }
+
     void completeRecovery(List<Message<T>> history, StreamPosition topicPosition, boolean complete) {
         this.position = topicPosition;
         this.recovered = complete;
@@ -344,8 +360,7 @@ final class BrokerSubscription<T> implements Subscription {
                     } finally {
                         queueLock.unlock();
                     }
-                    if (buffered.offset() > replayedUpTo) {
-                        deliver(buffered);
+                    if (buffered.offset() > replayedUpTo && deliver(buffered)) {
                         endBatch();
                         delivered++;
                         broker.countDelivered(1);

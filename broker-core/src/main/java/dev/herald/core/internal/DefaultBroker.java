@@ -234,6 +234,7 @@ public final class DefaultBroker<T> implements Broker<T> {
                             + " lies beyond the latest offset " + now.offset() + " of '" + topic + "' in epoch "
                             + now.epoch());
                 }
+                subscription.skipThrough(from.offset());
                 subscription.completeRecovery(history.messages(), now, from.offset() + 1 >= history.oldestOffset());
                 return CompletableFuture.completedFuture(subscription);
             }

@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.core.Broker;
+import dev.herald.core.History;
+import dev.herald.core.HistoryQuery;
+import dev.herald.core.PublishResult;
+import dev.herald.core.TopicStats;
+import dev.herald.core.internal.InMemoryEngine;
+import dev.herald.core.spi.Engine;
+import dev.herald.core.spi.EngineListener;
 import dev.herald.core.Message;
 import dev.herald.core.StreamPosition;
 import dev.herald.core.SubscribeOptions;
@@ -14,7 +21,9 @@ import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.HistoryPolicy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -229,6 +238,107 @@ class ResumeStressTest {
             }
             assertTrue(gaps >= 20, gaps + " links saw a gap, though 20 fell behind by more than the history");
             assertTrue(seamless > 0, "no link resumed without a gap");
+        }
+    }
+
+    @Test
+    void liveMessageArrivingLateAtOrBelowTheResumePositionIsNotDeliveredAgain() {
+        // A distributed engine may hand a message to this node's listener after a client learnt its offset some
+        // other way (from the publish result, or from a subscription on another node) and resumed from it.
+        for (DeliveryPolicy policy : List.of(DeliveryPolicy.direct(), DeliveryPolicy.dropOldest(100))) {
+            LateEngine<String> engine = new LateEngine<>();
+            try (Broker<String> broker = Broker.<String>builder().executor(Runnable::run)
+                    .history(HistoryPolicy.lastN(100)).engine(context -> engine.wrap(new InMemoryEngine<>(context)))
+                    .build()) {
+                broker.publish(TOPIC, "1");
+                engine.holding = true;
+                PublishResult.Accepted second =
+                        (PublishResult.Accepted) broker.publish(TOPIC, "2").toCompletableFuture().join();
+                List<Long> got = new ArrayList<>();
+                Subscription resumed = broker.subscribe(TOPIC,
+                        SubscribeOptions.from(second.position()).delivery(policy), m -> got.add(m.offset()));
+                assertTrue(resumed.recovered());
+                engine.release();
+                broker.publish(TOPIC, "3");
+                assertEquals(List.of(3L), got, policy + ": resumed after offset 2");
+                assertEquals(1, resumed.stats().delivered(), policy.toString());
+            }
+        }
+    }
+
+    /** Wraps the in-memory engine; while {@code holding}, the listener gets sequenced messages only on release. */
+    private static final class LateEngine<T> implements Engine<T> {
+        volatile boolean holding;
+        private final List<Message<T>> held = new ArrayList<>();
+        private Engine<T> delegate;
+        private EngineListener<T> listener;
+
+        Engine<T> wrap(Engine<T> engine) {
+            this.delegate = engine;
+            return this;
+        }
+
+        synchronized void release() {
+            holding = false;
+            held.forEach(listener::onMessage);
+            held.clear();
+        }
+
+        @Override
+        public void start(EngineListener<T> listener) {
+            this.listener = listener;
+            delegate.start(new EngineListener<>() {
+                @Override
+                public void onMessage(Message<T> message) {
+                    synchronized (LateEngine.this) {
+                        if (holding) {
+                            held.add(message);
+                            return;
+                        }
+                    }
+                    listener.onMessage(message);
+                }
+
+                @Override
+                public boolean hasSubscribers(String topic) {
+                    return listener.hasSubscribers(topic);
+                }
+            });
+        }
+
+        @Override
+        public CompletionStage<PublishResult> publish(String topic, T data) {
+            return delegate.publish(topic, data);
+        }
+
+        @Override
+        public CompletionStage<History<T>> read(String topic, HistoryQuery query) {
+            return delegate.read(topic, query);
+        }
+
+        @Override
+        public void interest(String filter, boolean interested) {
+            delegate.interest(filter, interested);
+        }
+
+        @Override
+        public Optional<TopicStats> topicStats(String topic) {
+            return delegate.topicStats(topic);
+        }
+
+        @Override
+        public long topicCount() {
+            return delegate.topicCount();
+        }
+
+        @Override
+        public void sweep() {
+            delegate.sweep();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
         }
     }
 }
