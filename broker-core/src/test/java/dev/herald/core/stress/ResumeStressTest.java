@@ -242,6 +242,65 @@ class ResumeStressTest {
     }
 
     @Test
+    void replayOfTheLastNThenLiveHasNoGapOrDuplicateWhilePublishersRace() throws Exception {
+        PublishLedger ledger = new PublishLedger();
+        try (Broker<Payload> broker = Broker.<Payload>builder().history(HistoryPolicy.lastN(100_000)).build()) {
+            ledger.publish(broker, TOPIC, new Payload(-1, 0));
+            AtomicBoolean publishing = new AtomicBoolean(true);
+            List<Future<?>> publishers = new ArrayList<>();
+            for (int p = 0; p < 2; p++) {
+                int publisher = p;
+                publishers.add(threads.submit(() -> {
+                    for (int i = 0; i < MAX_PER_PUBLISHER && publishing.get(); i++) {
+                        ledger.publish(broker, TOPIC, new Payload(publisher, i));
+                        if (i % 4 == 0) {
+                            LockSupport.parkNanos(50_000);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            PublishLedger.await("publishers to get going", java.time.Duration.ofSeconds(10),
+                    () -> ledger.count(TOPIC) > 200);
+            long atStart = ledger.count(TOPIC);
+            Random random = new Random(11);
+            List<RecordingSubscriber> recorders = new ArrayList<>();
+            for (int round = 0; round < 200; round++) {
+                int n = 1 + random.nextInt(50);
+                DeliveryPolicy policy = random.nextBoolean() ? DeliveryPolicy.direct() : DeliveryPolicy.dropOldest(1 << 20);
+                RecordingSubscriber recorder = new RecordingSubscriber("last(" + n + ") round " + round, ledger);
+                long before = broker.topicStats(TOPIC).orElseThrow().position().offset();
+                Subscription subscription = broker.subscribe(TOPIC, SubscribeOptions.last(n).delivery(policy),
+                        recorder);
+                long at = subscription.position().offset();
+                PublishLedger.await(recorder + " to get its replay", java.time.Duration.ofSeconds(10),
+                        () -> recorder.lastOffset(TOPIC) >= at);
+                subscription.close();
+                recorder.markCloseReturned();
+                assertTrue(subscription.recovered(), recorder.toString());
+                List<Long> got = recorder.offsets(TOPIC);
+                PublishLedger.assertContiguous(recorder.toString(), got);
+                // The last n at the read, and before them any message published since the call started: those
+                // are live messages, and the subscribe contract delivers every one of them.
+                long lastN = Math.max(1, at - n + 1);
+                long first = got.get(0);
+                assertTrue(first <= lastN && first >= Math.min(lastN, before + 1), recorder + ": the topic stood at "
+                        + before + " before subscribe and " + at + " at the read, yet delivery starts at " + first);
+                assertEquals(List.of(), recorder.violations());
+                recorders.add(recorder);
+            }
+            assertTrue(ledger.count(TOPIC) > atStart, "no publish overlapped the rounds");
+            publishing.set(false);
+            for (Future<?> publisher : publishers) {
+                publisher.get(30, TimeUnit.SECONDS);
+            }
+            for (RecordingSubscriber recorder : recorders) {
+                assertEquals(List.of(), recorder.checkPayloads());
+            }
+        }
+    }
+
+    @Test
     void liveMessageArrivingLateAtOrBelowTheResumePositionIsNotDeliveredAgain() {
         // A distributed engine may hand a message to this node's listener after a client learnt its offset some
         // other way (from the publish result, or from a subscription on another node) and resumed from it.
