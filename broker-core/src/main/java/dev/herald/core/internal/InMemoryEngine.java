@@ -133,10 +133,23 @@ public final class InMemoryEngine<T> implements Engine<T> {
     @Override
     public void interest(String filter, boolean interested) {
         if (interested) {
-            // A subscribed topic exists (and counts against the limit) even before its first message.
-            if (!Topics.isPattern(filter) && topics.get(filter) == null && create(filter) == null) {
-                throw new HeraldException(RejectReason.TOO_MANY_TOPICS,
-                        "topic '" + filter + "' would pass the limit of " + maxTopics + " topics");
+            // A subscribed topic exists (and counts against the limit) even before its first message. A publish
+            // may be dropping the topic right now, having asked the hub before this subscription registered: wait
+            // for its lock, and start the topic again if it went. Any later check sees the subscription.
+            while (!Topics.isPattern(filter)) {
+                TopicLog<T> log = topics.get(filter);
+                if (log == null && (log = create(filter)) == null) {
+                    throw new HeraldException(RejectReason.TOO_MANY_TOPICS,
+                            "topic '" + filter + "' would pass the limit of " + maxTopics + " topics");
+                }
+                log.lock.lock();
+                try {
+                    if (!log.removed) {
+                        return;
+                    }
+                } finally {
+                    log.lock.unlock();
+                }
             }
             return;
         }

@@ -74,6 +74,46 @@ class ChurnStressTest {
         }
     }
 
+    @Test
+    void exactSubscriptionHoldsItsTopicAndEpochWhileUnsubscribedPublishesCreateAndDropIt() throws Exception {
+        // Without history or subscribers, every publish creates the topic and drops it again; a subscription that
+        // registers meanwhile must end up with a topic that exists, under the epoch its position reports.
+        try (Broker<Payload> broker = Broker.<Payload>builder().build()) {
+            CountDownLatch done = new CountDownLatch(1);
+            List<Future<?>> publishers = new ArrayList<>();
+            for (int p = 0; p < PUBLISHERS; p++) {
+                int publisher = p;
+                publishers.add(threads.submit(() -> {
+                    for (long i = 0; done.getCount() > 0; i++) {
+                        assertTrue(broker.publish("hot", new Payload(publisher, i)).toCompletableFuture().join()
+                                .accepted());
+                    }
+                    return null;
+                }));
+            }
+            try {
+                for (int round = 0; round < 2_000; round++) {
+                    List<Long> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+                    Subscription subscription = broker.subscribe("hot",
+                            SubscribeOptions.live().delivery(DeliveryPolicy.dropOldest(1 << 20)), m -> got.add(m.offset()));
+                    String epoch = subscription.position().epoch();
+                    TopicStats stats = broker.topicStats("hot").orElse(null);
+                    assertTrue(stats != null, "round " + round + ": subscribed topic does not exist");
+                    assertEquals(epoch, stats.position().epoch(), "round " + round + ": epoch changed under the "
+                            + "subscription");
+                    subscription.close();
+                    PublishLedger.assertContiguous("round " + round, got);
+                }
+            } finally {
+                done.countDown();
+            }
+            for (Future<?> publisher : publishers) {
+                publisher.get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(0, broker.stats().topics());
+        }
+    }
+
     private void churn(Broker<Payload> broker, PublishLedger ledger, boolean account) throws Exception {
         CountDownLatch churnersDone = new CountDownLatch(CHURNERS);
         List<Future<?>> publishers = new ArrayList<>();
