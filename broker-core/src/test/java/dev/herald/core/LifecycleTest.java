@@ -305,6 +305,60 @@ class LifecycleTest {
         assertEquals(4, events.size());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"direct", "queued"})
+    void brokerClosedFromASubscriberCallbackDoesNotWaitForThatCallback(String mode) throws InterruptedException {
+        // A grace period far past the test's timeout: close must not spend it waiting for its own thread.
+        Broker<String> broker = Broker.<String>builder().closeGracePeriod(Duration.ofHours(1)).build();
+        DeliveryPolicy policy = mode.equals("direct") ? DeliveryPolicy.direct() : DeliveryPolicy.dropOldest(100);
+        List<String> events = new CopyOnWriteArrayList<>();
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<Thread> callbackThread = new AtomicReference<>();
+        Subscription subscription = broker.subscribe("a", SubscribeOptions.live().delivery(policy),
+                new Subscriber<>() {
+                    @Override
+                    public void onMessage(Message<String> message) {
+                        events.add(message.data());
+                        if (message.offset() == 1) {
+                            callbackThread.set(Thread.currentThread());
+                            entered.countDown();
+                            await(release);
+                            broker.close();
+                            closed.countDown();
+                        }
+                    }
+
+                    @Override
+                    public void onClose(CloseReason reason) {
+                        events.add("closed " + reason);
+                    }
+                });
+        Thread publisher = new Thread(() -> {
+            broker.publish("a", "1");
+            broker.publish("a", "2");
+        });
+        publisher.start();
+        await(entered);
+        if (mode.equals("queued")) {
+            join(publisher);
+        }
+        release.countDown();
+        await(closed);
+        join(publisher);
+        assertFalse(broker.isOpen());
+        assertFalse(subscription.isOpen());
+        assertEquals(List.of("1", "closed BROKER_CLOSED"), events);
+        if (mode.equals("queued")) {
+            // The delivery thread finishes its callback and then ends with the broker's pool.
+            callbackThread.get().join(10_000);
+            assertFalse(callbackThread.get().isAlive());
+            assertEquals(1, subscription.stats().droppedOnClose(), "2 waited behind the closing callback");
+            assertEquals(1, subscription.stats().delivered());
+        }
+    }
+
     private static void awaitTrue(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean()) {

@@ -138,6 +138,11 @@ final class BrokerSubscription<T> implements Subscription {
         return pending;
     }
 
+    /** Whether the calling thread is inside one of this subscription's callbacks. */
+    boolean isDeliveringOnThisThread() {
+        return deliveryLock.isHeldByCurrentThread();
+    }
+
     /** Under queueLock: republishes the pending gauge (queue plus replay not yet delivered). */
     private void updatePending() {
         pending = queue.size() + replay.size() - replayIndex;

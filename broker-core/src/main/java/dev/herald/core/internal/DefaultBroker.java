@@ -305,6 +305,11 @@ public final class DefaultBroker<T> implements Broker<T> {
         }
         if (ownedExecutor != null) {
             ownedExecutor.shutdown();
+            if (Thread.currentThread() instanceof ForkJoinWorkerThread worker && worker.getPool() == ownedExecutor) {
+                // Closed from a subscriber callback on our own pool: this thread ends when the callback returns,
+                // so waiting for the pool to terminate here could only time out.
+                return;
+            }
             try {
                 if (!ownedExecutor.awaitTermination(closeGracePeriod.toMillis() + 1000, TimeUnit.MILLISECONDS)) {
                     ownedExecutor.shutdownNow();
@@ -318,7 +323,8 @@ public final class DefaultBroker<T> implements Broker<T> {
 
     private boolean hasPending() {
         for (BrokerSubscription<T> subscription : subscriptions) {
-            if (subscription.pending() > 0) {
+            // A subscription whose callback is closing the broker cannot drain until close returns.
+            if (subscription.pending() > 0 && !subscription.isDeliveringOnThisThread()) {
                 return true;
             }
         }
