@@ -295,8 +295,10 @@ public final class DefaultBroker<T> implements Broker<T> {
         if (sweeper != null) {
             sweeper.shutdownNow();
         }
-        long deadline = clock.nanoTime() + closeGracePeriod.toNanos();
-        while (hasPending() && clock.nanoTime() - deadline < 0) {
+        // The grace period is real waiting time, so it runs on the system clock even when the broker's clock is a
+        // test's fake one that nobody advances.
+        long deadline = System.nanoTime() + closeGracePeriod.toNanos();
+        while (hasPending() && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
         for (BrokerSubscription<T> subscription : subscriptions) {
