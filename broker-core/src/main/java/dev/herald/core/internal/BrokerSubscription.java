@@ -9,6 +9,8 @@ import dev.herald.core.SubscriptionStats;
 import dev.herald.core.Topics;
 import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.DeliveryPolicy.Overflow;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -50,6 +52,19 @@ final class BrokerSubscription<T> implements Subscription {
     private static final int RUN_BUDGET = 4 * BATCH;
     /** The most live messages buffered while a replay is read; past it the subscription closes as slow. */
     static final int RECOVERY_BUFFER_LIMIT = 65_536;
+
+    private static final VarHandle DELIVERED;
+    private static final VarHandle PENDING;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            DELIVERED = lookup.findVarHandle(BrokerSubscription.class, "delivered", long.class);
+            PENDING = lookup.findVarHandle(BrokerSubscription.class, "pending", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final DefaultBroker<T> broker;
     private final String filter;
@@ -145,27 +160,32 @@ final class BrokerSubscription<T> implements Subscription {
 
     /** Under queueLock: republishes the pending gauge (queue plus replay not yet delivered). */
     private void updatePending() {
-        pending = queue.size() + replay.size() - replayIndex;
+        // Written under queueLock only: a release store (no fence on the publish path) is enough for readers.
+        PENDING.setRelease(this, queue.size() + replay.size() - replayIndex);
     }
 
     // ---------------------------------------------------------------- publisher side
 
-    /** Hands one message to this subscription. Called by the hub, under the engine's lock for the topic. */
-    void offer(Message<T> message) {
+    /**
+     * Hands one message to this subscription. Called by the hub, under the engine's lock for the topic.
+     *
+     * @return whether the subscriber was called (direct mode), which the caller counts with
+     *         {@link #countDirectDeliveries}, once for all the subscriptions of one message
+     */
+    boolean offer(Message<T> message) {
         if (policy.isDirect()) {
-            offerDirect(message);
-            return;
+            return offerDirect(message);
         }
         boolean schedule = false;
         queueLock.lock();
         try {
             int current = state;
             if (current >= CLOSING) {
-                return;
+                return false;
             }
             if (current == RECOVERING) {
                 schedule = bufferWhileRecovering(message);
-                return;
+                return false;
             }
             if (queue.size() >= policy.capacity()) {
                 switch (policy.overflow()) {
@@ -197,16 +217,24 @@ final class BrokerSubscription<T> implements Subscription {
                 scheduleDrain();
             }
         }
+        return false;
     }
 
-    private void offerDirect(Message<T> message) {
+    /** Adds deliveries made by {@link #offer} to the broker's counter; see there. */
+    void countDirectDeliveries(int count) {
+        broker.countDelivered(count);
+    }
+
+    private boolean offerDirect(Message<T> message) {
+        boolean called = false;
         deliveryLock.lock();
         try {
             int current = state;
             if (current == LIVE) {
                 if (deliver(message)) {
-                    delivered++;
-                    broker.countDelivered(1);
+                    called = true;
+                    // Single writer (deliveryLock): a release store is enough for readers of stats().
+                    DELIVERED.setRelease(this, delivered + 1);
                 }
                 endBatch();
             } else if (current == RECOVERING) {
@@ -224,6 +252,7 @@ final class BrokerSubscription<T> implements Subscription {
         } finally {
             deliveryLock.unlock();
         }
+        return called;
     }
 
     /**
@@ -501,7 +530,7 @@ final class BrokerSubscription<T> implements Subscription {
                         handed++;
                     }
                 }
-                delivered += handed;
+                DELIVERED.setRelease(this, delivered + handed);
                 broker.countDelivered(handed);
                 endBatch();
                 budget -= taken;

@@ -37,12 +37,23 @@ final class Hub<T> implements EngineListener<T> {
     public void onMessage(Message<T> message) {
         BrokerSubscription<T>[] subscribers = exact.get(message.topic());
         if (subscribers != null) {
+            // Direct deliveries are added to the broker's counter once per message, not once per subscriber.
+            int direct = 0;
             for (BrokerSubscription<T> subscription : subscribers) {
-                subscription.offer(message);
+                if (subscription.offer(message)) {
+                    direct++;
+                }
+            }
+            if (direct > 0) {
+                subscribers[0].countDirectDeliveries(direct);
             }
         }
         if (!patterns.isEmpty()) {
-            patterns.forEachMatch(message.topic(), subscription -> subscription.offer(message));
+            patterns.forEachMatch(message.topic(), subscription -> {
+                if (subscription.offer(message)) {
+                    subscription.countDirectDeliveries(1);
+                }
+            });
         }
     }
 
