@@ -25,9 +25,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * writes while the channel is writable and flushes once per run; when the channel stops being writable it pauses
  * until {@link #resume()} is called from {@code channelWritabilityChanged}.
  *
- * <p>Bound: at most {@code limit} live messages wait. Messages a subscribe replays from history (delivered on the
- * event loop during the subscribe call) are admitted on top of it, since they are already held by the broker's
- * bounded history. A live message beyond the bound is the slow-consumer case: with {@code dropWhenFull} it is
+ * <p>Bound: at most {@code limit} live messages wait while the socket is not writable (the client does not read
+ * fast enough: the write-buffer watermarks decide), and at most {@link #BURST_ALLOWANCE} times as many while it is
+ * (the event loop is only behind for a moment, as in a burst). Messages a subscribe replays from history (delivered
+ * on the event loop during the subscribe call) are admitted on top of it, since they are already held by the
+ * broker's bounded history. A live message beyond the bound is the slow-consumer case: with {@code dropWhenFull} it is
  * dropped and the loss is recorded per topic as a gap, sent to the client in queue order (so before any later
  * message of that topic); otherwise {@code onOverflow} runs once on the event loop to disconnect the client.
  * Every queued entry is a plain byte array holder, never a reference-counted buffer, so discarding the queue
@@ -36,6 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class OutboundQueue {
     /** Frames written per drain run before the task yields the event loop to other channels. */
     static final int DRAIN_BUDGET = 512;
+    /**
+     * How many times the limit a connection whose socket still takes data may queue: a burst that only outruns
+     * the event loop for a moment is not a slow consumer, but memory stays bounded all the same.
+     */
+    static final int BURST_ALLOWANCE = 8;
 
     private final ChannelHandlerContext ctx;
     private final EventExecutor loop;
@@ -103,10 +110,13 @@ final class OutboundQueue {
         if (loop.inEventLoop() && replaying) {
             replayCredit = replayCredit + 1;
             size.incrementAndGet();
-        } else if (size.incrementAndGet() > limit + replayCredit) {
-            size.decrementAndGet();
-            overflow(message);
-            return;
+        } else {
+            long live = size.incrementAndGet() - replayCredit;
+            if (live > limit && (!ctx.channel().isWritable() || live > (long) limit * BURST_ALLOWANCE)) {
+                size.decrementAndGet();
+                overflow(message);
+                return;
+            }
         }
         if (openGaps > 0) {
             sealGap(message.topic());

@@ -325,6 +325,7 @@ class WebSocketSessionHandlerTest {
         open(b -> b.outboundQueueLimit(3));
         exchange("{\"action\":\"subscribe\",\"topic\":\"t\"}");
         exchange("{\"action\":\"subscribe\",\"topic\":\"u\"}");
+        clientStopsReading();
         for (int i = 0; i < 10; i++) {
             publish("t", Integer.toString(i));
         }
@@ -344,11 +345,13 @@ class WebSocketSessionHandlerTest {
         open(b -> b.outboundQueueLimit(3).slowConsumerPolicy(SlowConsumerPolicy.DROP));
         exchange("{\"action\":\"subscribe\",\"topic\":\"t\"}");
         exchange("{\"action\":\"subscribe\",\"topic\":\"u\"}");
+        clientStopsReading();
         for (int i = 1; i <= 10; i++) {
             publish("t", Integer.toString(i));
         }
         publish("u", "1");
         publish("u", "2");
+        clientReadsAgain();
         assertEquals(1L, nextJson().get("offset"));
         assertEquals(2L, nextJson().get("offset"));
         assertEquals(3L, nextJson().get("offset"));
@@ -361,6 +364,49 @@ class WebSocketSessionHandlerTest {
         assertNoMoreOutput();
         assertEquals(2, metrics.gapsSent());
         assertTrue(ch.isActive());
+    }
+
+    @Test
+    void burstPastTheLimitToAClientThatKeepsReadingIsNotASlowConsumer() {
+        open(b -> b.outboundQueueLimit(3));
+        exchange("{\"action\":\"subscribe\",\"topic\":\"t\"}");
+        int burst = 3 * OutboundQueue.BURST_ALLOWANCE;
+        for (int i = 1; i <= burst; i++) {
+            publish("t", Integer.toString(i));
+        }
+        for (long offset = 1; offset <= burst; offset++) {
+            assertEquals(offset, nextJson().get("offset"));
+        }
+        assertNoMoreOutput();
+        assertTrue(ch.isActive());
+        assertEquals(0, metrics.slowConsumersDisconnected());
+    }
+
+    @Test
+    void burstPastTheAllowanceIsASlowConsumerEvenWhileTheSocketTakesData() {
+        open(b -> b.outboundQueueLimit(3));
+        exchange("{\"action\":\"subscribe\",\"topic\":\"t\"}");
+        for (int i = 1; i <= 3 * OutboundQueue.BURST_ALLOWANCE + 1; i++) {
+            publish("t", Integer.toString(i));
+        }
+        CloseWebSocketFrame close = closeFrame();
+        try {
+            assertEquals(1013, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertEquals(1, metrics.slowConsumersDisconnected());
+    }
+
+    /** Makes the channel unwritable, as a full socket buffer does when the client stops reading. */
+    private void clientStopsReading() {
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        assertFalse(ch.isWritable());
+    }
+
+    private void clientReadsAgain() {
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        ch.runPendingTasks();
     }
 
     @Test
