@@ -50,6 +50,15 @@ final class BrokerSubscription<T> implements Subscription {
     /** Messages handed to the subscriber per batch, and per drain run before the task yields its thread. */
     private static final int BATCH = 256;
     private static final int RUN_BUDGET = 4 * BATCH;
+    /**
+     * How long a drain that found the queue empty watches for more before it gives its thread back. Waking an
+     * idle pool thread costs the publisher a system call per drain scheduled; while messages keep coming faster
+     * than that, a short watch keeps the drain running instead. A drain watches only if the previous one ended
+     * less than {@link #LINGER_WHEN_IDLE_UNDER_NANOS} before it started, so sparse traffic (many topics, a
+     * message now and then on each) does not burn the pool's threads on watches that find nothing.
+     */
+    private static final long LINGER_NANOS = 5_000;
+    private static final long LINGER_WHEN_IDLE_UNDER_NANOS = 4 * LINGER_NANOS;
     /** The most live messages buffered while a replay is read; past it the subscription closes as slow. */
     static final int RECOVERY_BUFFER_LIMIT = 65_536;
 
@@ -97,6 +106,8 @@ final class BrokerSubscription<T> implements Subscription {
     /** For an exact topic: the newest offset delivered, so an engine that re-sends at the seam is deduplicated. */
     private long lastOffset;
     private Message<T>[] batch;
+    /** When the last drain run found the queue empty and ended; under deliveryLock. */
+    private long lastDrainEnd = Long.MIN_VALUE / 2;
 
     private volatile StreamPosition position = new StreamPosition(0, "");
     private volatile boolean recovered = true;
@@ -488,6 +499,8 @@ final class BrokerSubscription<T> implements Subscription {
         try {
             Message<T>[] batch = batch();
             int budget = RUN_BUDGET;
+            boolean lingers = System.nanoTime() - lastDrainEnd < LINGER_WHEN_IDLE_UNDER_NANOS;
+            boolean mayLinger = lingers;
             while (true) {
                 int taken;
                 queueLock.lock();
@@ -508,16 +521,27 @@ final class BrokerSubscription<T> implements Subscription {
                     }
                     taken = takeBatch(batch);
                     if (taken == 0) {
-                        drainScheduled = false;
-                        return false;
-                    }
-                    updatePending();
-                    if (waitingPublishers > 0) {
-                        notFull.signalAll();
+                        if (!mayLinger) {
+                            drainScheduled = false;
+                            lastDrainEnd = System.nanoTime();
+                            return false;
+                        }
+                        mayLinger = false;
+                    } else {
+                        updatePending();
+                        if (waitingPublishers > 0) {
+                            notFull.signalAll();
+                        }
                     }
                 } finally {
                     queueLock.unlock();
                 }
+                if (taken == 0) {
+                    // drainScheduled stays set meanwhile, so publishers do not schedule another run.
+                    linger();
+                    continue;
+                }
+                mayLinger = lingers;
                 int handed = 0;
                 for (int i = 0; i < taken; i++) {
                     Message<T> message = batch[i];
@@ -544,6 +568,17 @@ final class BrokerSubscription<T> implements Subscription {
             broker.closedAsSlow(this);
         }
         return false;
+    }
+
+    /** Spins until a message is pending, the subscription leaves LIVE, or {@link #LINGER_NANOS} pass. */
+    private void linger() {
+        long start = System.nanoTime();
+        for (int spins = 1; pending == 0 && state == LIVE; spins++) {
+            Thread.onSpinWait();
+            if ((spins & 31) == 0 && System.nanoTime() - start > LINGER_NANOS) {
+                return;
+            }
+        }
     }
 
     /** Under deliveryLock: the reusable batch array. */
