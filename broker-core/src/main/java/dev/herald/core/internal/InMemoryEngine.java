@@ -15,6 +15,7 @@ import dev.herald.core.spi.Engine;
 import dev.herald.core.spi.EngineContext;
 import dev.herald.core.spi.EngineListener;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -132,6 +133,10 @@ public final class InMemoryEngine<T> implements Engine<T> {
 
     @Override
     public void interest(String filter, boolean interested) {
+        if (closed) {
+            // The broker closes its subscriptions after the engine: there is nothing left to keep or drop.
+            return;
+        }
         if (interested) {
             // A subscribed topic exists (and counts against the limit) even before its first message. A publish
             // may be dropping the topic right now, having asked the hub before this subscription registered: wait
@@ -154,9 +159,16 @@ public final class InMemoryEngine<T> implements Engine<T> {
             return;
         }
         if (Topics.isPattern(filter)) {
-            // Walk a snapshot: removeIfUnused puts back a topic another subscription still matches, and a live
-            // iterator could meet it again (a re-added entry goes to the end of its hash bin) and never finish.
-            for (TopicLog<T> log : List.copyOf(heldBySubscribers)) {
+            // Only topics this pattern matches can have lost their last subscriber. Collect them first:
+            // removeIfUnused puts back a topic another subscription still matches, and a live iterator could meet
+            // it again (a re-added entry goes to the end of its hash bin) and never finish.
+            List<TopicLog<T>> released = new ArrayList<>();
+            for (TopicLog<T> log : heldBySubscribers) {
+                if (Topics.matches(filter, log.name)) {
+                    released.add(log);
+                }
+            }
+            for (TopicLog<T> log : released) {
                 heldBySubscribers.remove(log);
                 withLock(log, () -> removeIfUnused(log));
             }
