@@ -22,6 +22,7 @@ final class LoadOptions {
             "  --search                step search for the highest rate with loss < --max-loss and p99 < --max-p99-ms",
             "  --search-start R        first rate of the search (default 100)",
             "  --search-steps N        most runs in a search (default 8)",
+            "  --search-attempts N     windows tried per rate before it counts as failed (default 2)",
             "  --max-loss F            loss ratio the search accepts (default 0.001)",
             "  --max-p99-ms MS         p99 the search accepts (default 50)",
             "  --connections C         idle scenario: connections (default 1000)",
@@ -48,6 +49,7 @@ final class LoadOptions {
     boolean search;
     double searchStart = 100;
     int searchSteps = 8;
+    int searchAttempts = 2;
     double maxLoss = 0.001;
     double maxP99Ms = 50;
     int connections = 1000;
@@ -93,6 +95,7 @@ final class LoadOptions {
                 case "--duration" -> o.duration = Double.parseDouble(v);
                 case "--search-start" -> o.searchStart = Double.parseDouble(v);
                 case "--search-steps" -> o.searchSteps = Integer.parseInt(v);
+                case "--search-attempts" -> o.searchAttempts = Integer.parseInt(v);
                 case "--max-loss" -> o.maxLoss = Double.parseDouble(v);
                 case "--max-p99-ms" -> o.maxP99Ms = Double.parseDouble(v);
                 case "--connections" -> o.connections = Integer.parseInt(v);
