@@ -16,7 +16,9 @@ import java.util.Objects;
  *       whole point is to make the publisher wait.</li>
  *   <li><b>Direct</b> ({@link #direct()}): the subscriber is called on the publisher's thread, while the topic
  *       is held, with no queue in between. For adapters that buffer by themselves (a network channel with its
- *       own bounded outbound buffer). The subscriber must not block and must not publish from its callback.</li>
+ *       own bounded outbound buffer). The subscriber must not block, must not publish, and must not subscribe
+ *       to or close a subscription of another topic from its callback (it runs under its topic's lock, and
+ *       would take the other topic's lock); closing its own subscription is fine.</li>
  * </ul>
  * Every drop is counted per subscription and per reason, and offsets make it visible to the subscriber.
  */
