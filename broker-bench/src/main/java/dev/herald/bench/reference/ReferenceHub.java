@@ -9,11 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
@@ -25,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Topics and their subscribed channels, and the fan-out. A publish assigns the topic's next offset, encodes the
  * whole WebSocket frame (header and JSON) once into one buffer, and hands a retained duplicate of it to the outbox
  * of every event loop that has subscribers of the topic. Each outbox drains on its own loop: it writes a duplicate
- * to each subscribed channel and flushes every channel it wrote to once per drained batch.
+ * to each subscribed channel and flushes each channel once per drained batch, right after its last write.
  *
  * <p>Thread contract: {@link #publish} may be called from any thread; {@link #subscribe} and {@link #unsubscribe}
  * only on the channel's own event loop, which is also the only thread that touches that loop's channel lists.
@@ -152,7 +149,7 @@ final class ReferenceHub {
         private final Queue<Pending> queue = PlatformDependent.newMpscQueue();
         private final AtomicInteger queued = new AtomicInteger();
         private final AtomicBoolean scheduled = new AtomicBoolean();
-        private final Set<Channel> written = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final List<Pending> batch = new ArrayList<>();
 
         Outbox(EventLoop loop) {
             this.loop = loop;
@@ -176,29 +173,45 @@ final class ReferenceHub {
             }
         }
 
+        /**
+         * Takes everything queued, then per run of consecutive messages for the same topic writes the whole run to
+         * each channel and flushes that channel at once: one flush per channel per batch, and the first channels
+         * get their bytes without waiting for the last ones to be written.
+         */
         @Override
         public void run() {
             scheduled.set(false);
             Pending pending;
             while ((pending = queue.poll()) != null) {
                 queued.decrementAndGet();
-                try {
-                    for (Channel channel : pending.target.channels) {
-                        if (channel.isWritable()) {
-                            channel.write(pending.frame.retainedDuplicate(), channel.voidPromise());
-                            written.add(channel);
-                        } else {
-                            dropped.increment();
-                        }
+                batch.add(pending);
+            }
+            try {
+                int from = 0;
+                while (from < batch.size()) {
+                    LoopSubscribers target = batch.get(from).target;
+                    int to = from + 1;
+                    while (to < batch.size() && batch.get(to).target == target) {
+                        to++;
                     }
-                } finally {
-                    pending.frame.release();
+                    for (Channel channel : target.channels) {
+                        if (!channel.isWritable()) {
+                            dropped.add(to - from);
+                            continue;
+                        }
+                        for (int i = from; i < to; i++) {
+                            channel.write(batch.get(i).frame.retainedDuplicate(), channel.voidPromise());
+                        }
+                        channel.flush();
+                    }
+                    from = to;
                 }
+            } finally {
+                for (Pending done : batch) {
+                    done.frame.release();
+                }
+                batch.clear();
             }
-            for (Channel channel : written) {
-                channel.flush();
-            }
-            written.clear();
         }
 
         private void drainWithoutWriting() {
