@@ -72,7 +72,7 @@ public final class LoadGenerator {
             LoadGenerator generator = new LoadGenerator(options, out, loops);
             for (String server : options.servers) {
                 try (ServerHandle handle = generator.open(server)) {
-                    results.addAll(generator.runScenario(handle));
+                    results.addAll(generator.runScenario(server, handle));
                 }
             }
         }
@@ -102,14 +102,14 @@ public final class LoadGenerator {
         return ServerHandle.spawn(server, main, options.serverJvm, args);
     }
 
-    private List<RunResult> runScenario(ServerHandle server) throws Exception {
+    private List<RunResult> runScenario(String serverSpec, ServerHandle server) throws Exception {
         List<RunResult> results = new ArrayList<>();
         LoadOptions o = options;
         switch (o.scenario) {
             case "fanout", "many-topics" -> {
                 Spec spec = new Spec(o.scenario, o.subscribers, o.topics, o.rate, false, false);
                 if (o.search) {
-                    results.addAll(search(server, spec));
+                    results.addAll(search(serverSpec, server, spec));
                 } else {
                     results.add(emit(load(server, spec)));
                 }
@@ -145,7 +145,24 @@ public final class LoadGenerator {
     }
 
     /** Doubles the rate until a run fails the criteria, then bisects; the last line is the best passing run. */
-    private List<RunResult> search(ServerHandle server, Spec spec) throws Exception {
+    private List<RunResult> search(String serverSpec, ServerHandle first, Spec spec) throws Exception {
+        // A spawned server is started afresh for every run after the first, so what earlier runs left behind
+        // (retained history of their topics, a backlog, a fuller heap) cannot slow the later, faster runs.
+        boolean fresh = !serverSpec.startsWith("ws://");
+        ServerHandle[] current = {first};
+        try {
+            return search(current, fresh, serverSpec, spec);
+        } finally {
+            if (current[0] != first) {
+                current[0].close();
+            }
+        }
+    }
+
+    private List<RunResult> search(ServerHandle[] current, boolean fresh, String serverSpec, Spec spec)
+            throws Exception {
+        ServerHandle server = current[0];
+        boolean used = false;
         List<RunResult> steps = new ArrayList<>();
         double rate = options.searchStart;
         double passed = 0;
@@ -157,7 +174,12 @@ public final class LoadGenerator {
             // On a shared machine one window can fail on a latency spike caused by someone else; a rate counts
             // as sustained if any of --search-attempts windows passes. Every attempt is printed.
             for (int attempt = 0; attempt < options.searchAttempts && !ok; attempt++) {
-                r = load(server, spec.withRate(rate));
+                if (fresh && used) {
+                    current[0].close(); // idempotent; the caller closes the first one again
+                    current[0] = open(serverSpec);
+                }
+                used = true;
+                r = load(current[0], spec.withRate(rate));
                 ok = passes(r);
                 r.put("searchStep", step).put("attempt", attempt).put("passed", ok);
                 steps.add(emit(r));
