@@ -197,15 +197,13 @@ public final class DefaultBroker<T> implements Broker<T> {
         if (pattern) {
             return CompletableFuture.completedFuture(subscription);
         }
-        if (!options.replays()) {
-            return engine.read(filter, HistoryQuery.latest(0)).handle((history, error) -> {
-                if (error == null) {
+        CompletionStage<Subscription> ready = options.replays()
+                ? recover(subscription, options)
+                : readSubscribed(filter, HistoryQuery.latest(0)).thenApply(history -> {
                     subscription.completeRecovery(List.of(), history.position(), true);
-                }
-                return subscription;
-            });
-        }
-        return recover(subscription, options).whenComplete((s, error) -> {
+                    return subscription;
+                });
+        return ready.whenComplete((s, error) -> {
             if (error != null) {
                 subscription.close();
             }
@@ -218,14 +216,14 @@ public final class DefaultBroker<T> implements Broker<T> {
         StreamPosition from = options.fromPosition();
         if (from == null) {
             int last = options.lastCount();
-            return engine.read(topic, HistoryQuery.latest(last)).thenApply(history -> {
+            return readSubscribed(topic, HistoryQuery.latest(last)).thenApply(history -> {
                 long expected = Math.min(last, history.position().offset());
                 subscription.completeRecovery(history.messages(), history.position(),
                         history.messages().size() == expected);
                 return subscription;
             });
         }
-        return engine.read(topic, HistoryQuery.after(from.offset(), Integer.MAX_VALUE)).thenCompose(history -> {
+        return readSubscribed(topic, HistoryQuery.after(from.offset(), Integer.MAX_VALUE)).thenCompose(history -> {
             StreamPosition now = history.position();
             boolean sameEpoch = now.epoch().equals(from.epoch());
             if (sameEpoch) {
@@ -239,11 +237,27 @@ public final class DefaultBroker<T> implements Broker<T> {
                 return CompletableFuture.completedFuture(subscription);
             }
             // Another lifetime of the topic: the offset means nothing here, so deliver all that is retained.
-            return engine.read(topic, HistoryQuery.all()).thenApply(all -> {
+            return readSubscribed(topic, HistoryQuery.all()).thenApply(all -> {
                 boolean complete = from.offset() == 0 && all.oldestOffset() == 1;
                 subscription.completeRecovery(all.messages(), all.position(), complete);
                 return subscription;
             });
+        });
+    }
+
+    /**
+     * Reads a subscribed topic. The topic exists once the interest call of its first subscriber has landed; a
+     * second subscriber that registered meanwhile may read before it, find no topic and report an empty epoch,
+     * which would make its client's later resume look like another lifetime of the topic. So when the read finds
+     * no topic, ensure it and read again.
+     */
+    private CompletionStage<History<T>> readSubscribed(String topic, HistoryQuery query) {
+        return engine.read(topic, query).thenCompose(history -> {
+            if (!history.position().epoch().isEmpty()) {
+                return CompletableFuture.completedFuture(history);
+            }
+            engine.interest(topic, true);
+            return engine.read(topic, query);
         });
     }
 
