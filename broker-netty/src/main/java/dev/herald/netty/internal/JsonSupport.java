@@ -74,6 +74,41 @@ public final class JsonSupport {
      * The payload bytes are copied in as they are, never re-serialized.
      */
     public static byte[] encodeMessage(Message<?> message, byte[] rawData) {
+        String id = message.id();
+        String topic = message.topic();
+        if (!needsNoEscaping(id) || !needsNoEscaping(topic)) {
+            return encodeWithGenerator(message, rawData);
+        }
+        // Topic names and the in-memory engine's ids are plain ASCII with nothing to escape, and so are the offset
+        // and an ISO-8601 instant: the frame is those strings and the payload bytes side by side, which is what
+        // the generator would write, without its per-message generator, stream and payload String.
+        String offset = Long.toString(message.offset());
+        String timestamp = DateTimeFormatter.ISO_INSTANT.format(message.timestamp());
+        byte[] frame = new byte[ID_PREFIX.length() + id.length() + TOPIC_PREFIX.length() + topic.length()
+                + OFFSET_PREFIX.length() + offset.length() + TIMESTAMP_PREFIX.length() + timestamp.length()
+                + DATA_PREFIX.length() + rawData.length + 1];
+        int at = putAscii(frame, 0, ID_PREFIX);
+        at = putAscii(frame, at, id);
+        at = putAscii(frame, at, TOPIC_PREFIX);
+        at = putAscii(frame, at, topic);
+        at = putAscii(frame, at, OFFSET_PREFIX);
+        at = putAscii(frame, at, offset);
+        at = putAscii(frame, at, TIMESTAMP_PREFIX);
+        at = putAscii(frame, at, timestamp);
+        at = putAscii(frame, at, DATA_PREFIX);
+        System.arraycopy(rawData, 0, frame, at, rawData.length);
+        frame[frame.length - 1] = '}';
+        return frame;
+    }
+
+    private static final String ID_PREFIX = "{\"id\":\"";
+    private static final String TOPIC_PREFIX = "\",\"topic\":\"";
+    private static final String OFFSET_PREFIX = "\",\"offset\":";
+    private static final String TIMESTAMP_PREFIX = ",\"timestamp\":\"";
+    private static final String DATA_PREFIX = "\",\"data\":";
+
+    /** The general path, for ids (from another engine, say) that need JSON escaping; public for benchmarks. */
+    public static byte[] encodeWithGenerator(Message<?> message, byte[] rawData) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(rawData.length + 128);
         try (JsonGenerator generator = FACTORY.createGenerator(ObjectWriteContext.empty(), out)) {
             generator.writeStartObject();
@@ -87,4 +122,23 @@ public final class JsonSupport {
         }
         return out.toByteArray();
     }
+
+    /** Whether a string is printable ASCII without '"' or '\\', so that JSON writes it as it is. */
+    static boolean needsNoEscaping(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int putAscii(byte[] target, int at, String ascii) {
+        for (int i = 0; i < ascii.length(); i++) {
+            target[at + i] = (byte) ascii.charAt(i);
+        }
+        return at + ascii.length();
+    }
+
 }
