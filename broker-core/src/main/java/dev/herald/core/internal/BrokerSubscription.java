@@ -85,7 +85,8 @@ final class BrokerSubscription<T> implements Subscription {
 
     private final ReentrantLock deliveryLock = new ReentrantLock();
     private final ReentrantLock queueLock = new ReentrantLock();
-    private final Condition notFull = queueLock.newCondition();
+    /** Only the block policy has publishers waiting for room; other subscriptions save the condition's memory. */
+    private final Condition notFull;
 
     // Guarded by queueLock (state is also read without it, as a hint).
     private volatile int state;
@@ -123,6 +124,7 @@ final class BrokerSubscription<T> implements Subscription {
         this.subscriber = widened;
         this.policy = policy;
         this.executor = executor;
+        this.notFull = policy.overflow() == Overflow.BLOCK ? queueLock.newCondition() : null;
         this.state = recovering ? RECOVERING : LIVE;
     }
 
@@ -167,6 +169,13 @@ final class BrokerSubscription<T> implements Subscription {
     /** Whether the calling thread is inside one of this subscription's callbacks. */
     boolean isDeliveringOnThisThread() {
         return deliveryLock.isHeldByCurrentThread();
+    }
+
+    /** Under queueLock: wakes publishers waiting for room under the block policy. */
+    private void signalNotFull() {
+        if (notFull != null) {
+            notFull.signalAll();
+        }
     }
 
     /** Under queueLock: republishes the pending gauge (queue plus replay not yet delivered). */
@@ -294,7 +303,7 @@ final class BrokerSubscription<T> implements Subscription {
         droppedOnClose += discarded;
         pending = 0;
         broker.countDropped(discarded);
-        notFull.signalAll();
+        signalNotFull();
         if (drainScheduled) {
             return false;
         }
@@ -530,7 +539,7 @@ final class BrokerSubscription<T> implements Subscription {
                     } else {
                         updatePending();
                         if (waitingPublishers > 0) {
-                            notFull.signalAll();
+                            signalNotFull();
                         }
                     }
                 } finally {
@@ -708,7 +717,7 @@ final class BrokerSubscription<T> implements Subscription {
                 pending = 0;
                 broker.countDropped(discarded);
                 state = CLOSED;
-                notFull.signalAll();
+                signalNotFull();
                 return was;
             } finally {
                 queueLock.unlock();

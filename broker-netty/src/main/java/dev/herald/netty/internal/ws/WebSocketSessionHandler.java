@@ -79,8 +79,10 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     private final HeraldServerConfig config;
     private final ServerMetrics metrics;
 
-    private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final Set<String> pendingSubscribes = new HashSet<>();
+    // Sized for the usual few subscriptions per connection: tens of thousands of idle connections each hold one.
+    private final Map<String, Subscription> subscriptions = new HashMap<>(4);
+    /** Topics whose subscribe is under way; {@code null} while there is none, which is almost always. */
+    private Set<String> pendingSubscribes;
     private ChannelHandlerContext ctx;
     private OutboundQueue outbound;
     private boolean sessionOpen;
@@ -304,7 +306,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                     "\"offset\" and \"epoch\" go together: send both to resume", id));
             return;
         }
-        if (subscriptions.containsKey(topic) || pendingSubscribes.contains(topic)) {
+        if (subscriptions.containsKey(topic) || pendingSubscribes != null && pendingSubscribes.contains(topic)) {
             Subscription existing = subscriptions.get(topic);
             if (replays || existing == null) {
                 error(new CommandError(CommandError.ALREADY_SUBSCRIBED, "already subscribed to '" + topic
@@ -316,7 +318,8 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         int max = config.maxSubscriptionsPerConnection();
-        if (subscriptions.size() + pendingSubscribes.size() >= max) {
+        int pending = pendingSubscribes == null ? 0 : pendingSubscribes.size();
+        if (subscriptions.size() + pending >= max) {
             error(new CommandError(CommandError.TOO_MANY_SUBSCRIPTIONS,
                     "at most " + max + " subscriptions per connection", id));
             return;
@@ -327,6 +330,9 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         options = options.delivery(DeliveryPolicy.direct());
         // Messages queued before this command go out before its reply; the replay and live messages after it.
         outbound.writeNow();
+        if (pendingSubscribes == null) {
+            pendingSubscribes = new HashSet<>(4);
+        }
         pendingSubscribes.add(topic);
         CompletionStage<Subscription> stage;
         outbound.beginReplay();
@@ -342,7 +348,9 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void subscribed(ClientCommand command, Subscription subscription, Throwable failure) {
         String topic = command.topic();
-        pendingSubscribes.remove(topic);
+        if (pendingSubscribes != null && pendingSubscribes.remove(topic) && pendingSubscribes.isEmpty()) {
+            pendingSubscribes = null;
+        }
         if (failure != null) {
             error(refusal(failure, command.id()));
             return;

@@ -41,6 +41,26 @@ public final class WebSocketSupport {
         if (pipeline.get(PROTOCOL_HANDLER_NAME) != null) {
             return;
         }
+        pipeline.addLast(PROTOCOL_HANDLER_NAME, new WebSocketServerProtocolHandler(protocolConfig(config)));
+        pipeline.addLast("herald-ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+        pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(broker, config, metrics));
+    }
+
+    /** The last protocol configuration built, with the settings it was built from. */
+    private static volatile ProtocolConfigFor lastProtocolConfig;
+
+    private record ProtocolConfigFor(HeraldServerConfig settings, WebSocketServerProtocolConfig protocol) {
+    }
+
+    /**
+     * The protocol handler's configuration for these settings, built once and shared by every connection of the
+     * server (it is immutable), so an idle connection does not carry a copy of its own.
+     */
+    private static WebSocketServerProtocolConfig protocolConfig(HeraldServerConfig config) {
+        ProtocolConfigFor last = lastProtocolConfig;
+        if (last != null && last.settings() == config) {
+            return last.protocol();
+        }
         WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.websocketPath())
                 .checkStartsWith(false)
@@ -50,8 +70,7 @@ public final class WebSocketSupport {
                 .allowExtensions(false)
                 .dropPongFrames(true)
                 .build();
-        pipeline.addLast(PROTOCOL_HANDLER_NAME, new WebSocketServerProtocolHandler(protocol));
-        pipeline.addLast("herald-ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
-        pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(broker, config, metrics));
+        lastProtocolConfig = new ProtocolConfigFor(config, protocol);
+        return protocol;
     }
 }
