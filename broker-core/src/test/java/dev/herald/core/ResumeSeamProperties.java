@@ -8,10 +8,8 @@ import dev.herald.core.internal.InMemoryEngine;
 import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.core.spi.Engine;
-import dev.herald.core.spi.EngineListener;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import net.jqwik.api.Arbitraries;
@@ -34,9 +32,14 @@ class ResumeSeamProperties {
     private static final String TOPIC = "room.7";
 
     /** The in-memory engine with history reads that complete only when released. */
-    static final class LateReadEngine<T> implements Engine<T> {
+    static final class LateReadEngine<T> extends ForwardingEngine<T> {
         private final InMemoryEngine<T> delegate;
         private final boolean snapshotWhenAnswering;
+
+        @Override
+        protected Engine<T> delegate() {
+            return delegate;
+        }
         private final List<Runnable> held = new ArrayList<>();
         boolean holding;
 
@@ -68,40 +71,12 @@ class ResumeSeamProperties {
             }
         }
 
-        @Override
-        public void start(EngineListener<T> listener) {
-            delegate.start(listener);
-        }
 
-        @Override
-        public CompletionStage<PublishResult> publish(String topic, T data) {
-            return delegate.publish(topic, data);
-        }
 
-        @Override
-        public void interest(String filter, boolean interested) {
-            delegate.interest(filter, interested);
-        }
 
-        @Override
-        public Optional<TopicStats> topicStats(String topic) {
-            return delegate.topicStats(topic);
-        }
 
-        @Override
-        public long topicCount() {
-            return delegate.topicCount();
-        }
 
-        @Override
-        public void sweep() {
-            delegate.sweep();
-        }
 
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 
     /** How the subscription starts: from {@code back} messages before the end, or replaying the last {@code n}. */

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.core.Broker;
-import dev.herald.core.History;
-import dev.herald.core.HistoryQuery;
+import dev.herald.core.ForwardingEngine;
 import dev.herald.core.PublishResult;
-import dev.herald.core.TopicStats;
 import dev.herald.core.internal.InMemoryEngine;
 import dev.herald.core.spi.Engine;
 import dev.herald.core.spi.EngineListener;
@@ -21,9 +19,7 @@ import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.HistoryPolicy;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -326,11 +322,16 @@ class ResumeStressTest {
     }
 
     /** Wraps the in-memory engine; while {@code holding}, the listener gets sequenced messages only on release. */
-    private static final class LateEngine<T> implements Engine<T> {
+    private static final class LateEngine<T> extends ForwardingEngine<T> {
         volatile boolean holding;
         private final List<Message<T>> held = new ArrayList<>();
         private Engine<T> delegate;
         private EngineListener<T> listener;
+
+        @Override
+        protected Engine<T> delegate() {
+            return delegate;
+        }
 
         Engine<T> wrap(Engine<T> engine) {
             this.delegate = engine;
@@ -365,39 +366,11 @@ class ResumeStressTest {
             });
         }
 
-        @Override
-        public CompletionStage<PublishResult> publish(String topic, T data) {
-            return delegate.publish(topic, data);
-        }
 
-        @Override
-        public CompletionStage<History<T>> read(String topic, HistoryQuery query) {
-            return delegate.read(topic, query);
-        }
 
-        @Override
-        public void interest(String filter, boolean interested) {
-            delegate.interest(filter, interested);
-        }
 
-        @Override
-        public Optional<TopicStats> topicStats(String topic) {
-            return delegate.topicStats(topic);
-        }
 
-        @Override
-        public long topicCount() {
-            return delegate.topicCount();
-        }
 
-        @Override
-        public void sweep() {
-            delegate.sweep();
-        }
 
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 }
