@@ -24,6 +24,13 @@ public final class JsonSupport {
     /** Longest string value or field name accepted, in characters. */
     public static final int MAX_STRING_LENGTH = 1 << 20;
 
+    /** The literal parts of a message frame, between its values; see {@link #encodeMessage}. */
+    private static final String ID_PREFIX = "{\"id\":\"";
+    private static final String TOPIC_PREFIX = "\",\"topic\":\"";
+    private static final String OFFSET_PREFIX = "\",\"offset\":";
+    private static final String TIMESTAMP_PREFIX = ",\"timestamp\":\"";
+    private static final String DATA_PREFIX = "\",\"data\":";
+
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(MAX_NESTING_DEPTH)
@@ -100,12 +107,6 @@ public final class JsonSupport {
         frame[frame.length - 1] = '}';
         return frame;
     }
-
-    private static final String ID_PREFIX = "{\"id\":\"";
-    private static final String TOPIC_PREFIX = "\",\"topic\":\"";
-    private static final String OFFSET_PREFIX = "\",\"offset\":";
-    private static final String TIMESTAMP_PREFIX = ",\"timestamp\":\"";
-    private static final String DATA_PREFIX = "\",\"data\":";
 
     /** The general path, for ids (from another engine, say) that need JSON escaping; public for benchmarks. */
     public static byte[] encodeWithGenerator(Message<?> message, byte[] rawData) {
