@@ -35,6 +35,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * Queued mode drains on the executor, with at most one drain task pending per subscription (the
  * {@code drainScheduled} flag), so the executor's queue is bounded by the number of subscriptions.
  *
+ * <p>Ring mode: a live exact-topic subscription with the drop-oldest policy (the default) keeps no queue of its own.
+ * The topic's {@link TopicRing} holds each message once for all of them; this subscription's {@code cursor} says
+ * how far it has taken, and what lies more than its bound behind the ring's tail is counted as dropped oldest when
+ * the drain (or {@link #stats()}) looks. The publisher only appends to the ring and, when the drain is not
+ * scheduled, schedules it: no lock. A message the ring had already sequenced when the subscription went live
+ * comes through {@link #offer} into the queue, which is delivered before the ring.
+ *
+ * <p>Direct mode on an exact topic takes no lock per delivery either: the engine never dispatches one topic
+ * concurrently, recovery hands over by setting {@code LIVE}, and {@link #close()} waits for the topic's dispatch in
+ * progress ({@link Hub.Route#awaitDispatch}) instead of the delivery lock.
+ *
  * <p>States: {@code RECOVERING} buffers live messages while a replay is read; {@code LIVE} delivers;
  * {@code CLOSING} (slow consumer) lets the drain task send {@link CloseReason#SLOW_CONSUMER} as the last
  * callback; {@code CLOSED} delivers nothing.
@@ -59,17 +70,23 @@ final class BrokerSubscription<T> implements Subscription {
      */
     private static final long LINGER_NANOS = 5_000;
     private static final long LINGER_WHEN_IDLE_UNDER_NANOS = 4 * LINGER_NANOS;
+    /** The largest bound served from the topic's ring; larger ones keep a queue that grows only as needed. */
+    static final int RING_BOUND_LIMIT = 1 << 16;
     /** The most live messages buffered while a replay is read; past it the subscription closes as slow. */
     static final int RECOVERY_BUFFER_LIMIT = 65_536;
 
     private static final VarHandle DELIVERED;
     private static final VarHandle PENDING;
+    private static final VarHandle DRAIN_SCHEDULED;
+    private static final VarHandle CURSOR;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             DELIVERED = lookup.findVarHandle(BrokerSubscription.class, "delivered", long.class);
             PENDING = lookup.findVarHandle(BrokerSubscription.class, "pending", int.class);
+            DRAIN_SCHEDULED = lookup.findVarHandle(BrokerSubscription.class, "drainScheduled", boolean.class);
+            CURSOR = lookup.findVarHandle(BrokerSubscription.class, "cursor", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -78,6 +95,7 @@ final class BrokerSubscription<T> implements Subscription {
     private final DefaultBroker<T> broker;
     private final String filter;
     private final boolean exactTopic;
+    private final boolean readsRing;
     private final Subscriber<T> subscriber;
     private final DeliveryPolicy policy;
     private final Executor executor;
@@ -91,7 +109,8 @@ final class BrokerSubscription<T> implements Subscription {
     // Guarded by queueLock (state is also read without it, as a hint).
     private volatile int state;
     private final MessageRing<T> queue = new MessageRing<>();
-    private boolean drainScheduled;
+    /** Set by whoever schedules the drain task (a CAS), cleared by the task; under queueLock except in ring mode. */
+    private volatile boolean drainScheduled;
     private int waitingPublishers;
     private long droppedOldest;
     private long droppedNewest;
@@ -101,7 +120,7 @@ final class BrokerSubscription<T> implements Subscription {
     private int replayIndex;
     private volatile int pending;
 
-    // Written under deliveryLock only.
+    // Written by the one thread delivering at a time: under deliveryLock, or in an exact topic's direct dispatch.
     private volatile long delivered;
     private volatile long errors;
     /** For an exact topic: the newest offset delivered, so an engine that re-sends at the seam is deduplicated. */
@@ -109,6 +128,18 @@ final class BrokerSubscription<T> implements Subscription {
     private Message<T>[] batch;
     /** When the last drain run found the queue empty and ended; under deliveryLock. */
     private long lastDrainEnd = Long.MIN_VALUE / 2;
+
+    /** Exact topics: the hub's route and its ring, set once before any dispatch can see this subscription. */
+    private Hub.Route<T> route;
+    private TopicRing<T> ring;
+    /** Ring mode: sequence of the last ring message taken. Written under queueLock; read by the ring's writer. */
+    private volatile long cursor;
+    /**
+     * Ring mode: the ring's tail when the subscription went live. Messages up to it reach the subscription through
+     * {@link #offer} (buffered while recovering); later ones are read from the ring. Written before {@code state}
+     * turns LIVE.
+     */
+    private long liveFromSequence;
 
     private volatile StreamPosition position = new StreamPosition(0, "");
     private volatile boolean recovered = true;
@@ -125,6 +156,8 @@ final class BrokerSubscription<T> implements Subscription {
         this.policy = policy;
         this.executor = executor;
         this.notFull = policy.overflow() == Overflow.BLOCK ? queueLock.newCondition() : null;
+        this.readsRing = exactTopic && !policy.isDirect() && policy.overflow() == Overflow.DROP_OLDEST
+                && policy.capacity() <= RING_BOUND_LIMIT;
         this.state = recovering ? RECOVERING : LIVE;
     }
 
@@ -152,18 +185,58 @@ final class BrokerSubscription<T> implements Subscription {
         return policy.overflow() == Overflow.BLOCK;
     }
 
+    /** Whether this subscription reads its topic's ring once live (see the class comment). */
+    boolean readsRing() {
+        return readsRing;
+    }
+
+    int capacity() {
+        return policy.capacity();
+    }
+
+    /** Called by the hub, inside its update of the route, before the route's dispatch can see this subscription. */
+    void attach(Hub.Route<T> route) {
+        this.route = route;
+        this.ring = route.ring;
+        if (readsRing && state == LIVE) {
+            // Live from the start: what the ring holds now was published before this subscription. A dispatch
+            // that appends concurrently either reads the array without this subscription, or offers the message
+            // with a sequence the cursor has not passed, so it comes through the queue or the ring, once.
+            liveFromSequence = ring.tail();
+            CURSOR.setRelease(this, liveFromSequence);
+        }
+    }
+
+    /** For the ring's writer: how far this subscription has read, or {@code Long.MAX_VALUE} if it does not read. */
+    long ringCursor() {
+        return readsRing && state == LIVE ? cursor : Long.MAX_VALUE;
+    }
+
+    /** Ring mode: ring messages not yet taken, or 0 unless live. */
+    private long ringLag() {
+        return readsRing && state == LIVE ? Math.max(0, ring.tail() - cursor) : 0;
+    }
+
     @Override
     public SubscriptionStats stats() {
         queueLock.lock();
         try {
+            if (readsRing) {
+                // The bound applies when the drain next looks; report now what it will find.
+                long waiting = queue.size() + ringLag();
+                long excess = Math.max(0, waiting - policy.capacity());
+                return new SubscriptionStats(delivered, droppedOldest + excess, droppedNewest, droppedOnClose,
+                        (replay.size() - replayIndex) + waiting - excess, errors);
+            }
             return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose, pending, errors);
         } finally {
             queueLock.unlock();
         }
     }
 
+    /** The pending gauge; in ring mode an estimate that may count a message about to be dropped as pending. */
     int pending() {
-        return pending;
+        return readsRing ? pending + (int) Math.min(ringLag(), policy.capacity()) : pending;
     }
 
     /** Whether the calling thread is inside one of this subscription's callbacks. */
@@ -192,7 +265,16 @@ final class BrokerSubscription<T> implements Subscription {
      * @return whether the subscriber was called (direct mode), which the caller counts with
      *         {@link #countDirectDeliveries}, once for all the subscriptions of one message
      */
-    boolean offer(Message<T> message) {
+    boolean offer(Message<T> message, long sequence) {
+        if (readsRing && state == LIVE && sequence > liveFromSequence) {
+            // In the ring already: only make sure the drain runs. The ring's tail was stored before this read
+            // (the route's dispatch count store orders them), and the drain re-reads the tail after clearing the
+            // flag, so one of the two sees the other.
+            if (!drainScheduled && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
+                scheduleDrain();
+            }
+            return false;
+        }
         if (policy.isDirect()) {
             return offerDirect(message);
         }
@@ -227,8 +309,7 @@ final class BrokerSubscription<T> implements Subscription {
                 queue.add(message);
             }
             updatePending();
-            if (!drainScheduled && state == LIVE) {
-                drainScheduled = true;
+            if (!drainScheduled && state == LIVE && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
                 schedule = true;
             }
         } finally {
@@ -246,6 +327,15 @@ final class BrokerSubscription<T> implements Subscription {
     }
 
     private boolean offerDirect(Message<T> message) {
+        if (exactTopic && state == LIVE) {
+            // No lock: see the class comment.
+            boolean called = deliver(message);
+            if (called) {
+                DELIVERED.setRelease(this, delivered + 1);
+            }
+            endBatch();
+            return called;
+        }
         boolean called = false;
         deliveryLock.lock();
         try {
@@ -304,11 +394,7 @@ final class BrokerSubscription<T> implements Subscription {
         pending = 0;
         broker.countDropped(discarded);
         signalNotFull();
-        if (drainScheduled) {
-            return false;
-        }
-        drainScheduled = true;
-        return true;
+        return DRAIN_SCHEDULED.compareAndSet(this, false, true);
     }
 
     /** Waits for room under the block policy; see {@link Hub#awaitRoom}. */
@@ -443,6 +529,10 @@ final class BrokerSubscription<T> implements Subscription {
             }
             replay = merged;
             replayIndex = 0;
+            if (readsRing) {
+                liveFromSequence = ring.tail();
+                CURSOR.setRelease(this, liveFromSequence);
+            }
             state = LIVE;
             int capacity = policy.capacity();
             while (queue.size() > capacity && state == LIVE) {
@@ -463,8 +553,7 @@ final class BrokerSubscription<T> implements Subscription {
                 }
             }
             pending = queue.size() + replay.size();
-            if (!drainScheduled && pending > 0 || state == CLOSING && !drainScheduled) {
-                drainScheduled = true;
+            if ((pending > 0 || state == CLOSING) && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
                 schedule = true;
             }
         } finally {
@@ -532,6 +621,12 @@ final class BrokerSubscription<T> implements Subscription {
                     if (taken == 0) {
                         if (!mayLinger) {
                             drainScheduled = false;
+                            // A ring message appended before the flag was cleared found it set and scheduled
+                            // nothing: look once more, and go on if it is there and nobody else took over.
+                            if (readsRing && ring.tail() > cursor
+                                    && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
+                                continue;
+                            }
                             lastDrainEnd = System.nanoTime();
                             return false;
                         }
@@ -582,7 +677,7 @@ final class BrokerSubscription<T> implements Subscription {
     /** Spins until a message is pending, the subscription leaves LIVE, or {@link #LINGER_NANOS} pass. */
     private void linger() {
         long start = System.nanoTime();
-        for (int spins = 1; pending == 0 && state == LIVE; spins++) {
+        for (int spins = 1; pending == 0 && ringLag() == 0 && state == LIVE; spins++) {
             Thread.onSpinWait();
             if ((spins & 31) == 0 && System.nanoTime() - start > LINGER_NANOS) {
                 return;
@@ -599,8 +694,12 @@ final class BrokerSubscription<T> implements Subscription {
         return batch;
     }
 
-    /** Under both locks: the next batch, replayed history first. */
+    /** Under both locks: the next batch, replayed history first, then the queue, then the ring. */
     private int takeBatch(Message<T>[] batch) {
+        long ringTail = readsRing ? ring.tail() : 0;
+        if (readsRing) {
+            dropBeyondBound(ringTail);
+        }
         int taken = 0;
         while (taken < batch.length && replayIndex < replay.size()) {
             batch[taken++] = replay.get(replayIndex++);
@@ -615,6 +714,48 @@ final class BrokerSubscription<T> implements Subscription {
                 break;
             }
             batch[taken++] = message;
+        }
+        if (readsRing) {
+            taken = takeFromRing(batch, taken, ringTail);
+        }
+        return taken;
+    }
+
+    /** Ring mode, under queueLock: keeps the newest {@code capacity} of what waits, counting the rest. */
+    private void dropBeyondBound(long ringTail) {
+        long lag = ringTail - cursor;
+        long excess = queue.size() + lag - policy.capacity();
+        if (excess <= 0) {
+            return;
+        }
+        long fromQueue = Math.min(excess, queue.size());
+        for (long i = 0; i < fromQueue; i++) {
+            queue.poll();
+        }
+        if (excess > fromQueue) {
+            CURSOR.setRelease(this, cursor + (excess - fromQueue));
+        }
+        droppedOldest += excess;
+        broker.countDropped(excess);
+    }
+
+    /** Ring mode, under queueLock: fills the batch from the ring, counting messages the writer lapped. */
+    private int takeFromRing(Message<T>[] batch, int taken, long ringTail) {
+        long next = cursor;
+        long lapped = 0;
+        while (taken < batch.length && next < ringTail) {
+            next++;
+            Message<T> message = ring.read(next);
+            if (message == null) {
+                lapped++;
+            } else {
+                batch[taken++] = message;
+            }
+        }
+        CURSOR.setRelease(this, next);
+        if (lapped > 0) {
+            droppedOldest += lapped;
+            broker.countDropped(lapped);
         }
         return taken;
     }
@@ -701,6 +842,16 @@ final class BrokerSubscription<T> implements Subscription {
      * {@code CLOSED} if it was closed already.
      */
     private int markClosed() {
+        int was = markClosedUnderLocks();
+        if (exactTopic && policy.isDirect() && route != null) {
+            // A dispatch that read LIVE before the store above may still be calling the subscriber, lock-free. A
+            // repeated close waits too, as the first one may have come from the subscriber's own callback.
+            route.awaitDispatch();
+        }
+        return was;
+    }
+
+    private int markClosedUnderLocks() {
         deliveryLock.lock();
         try {
             queueLock.lock();
@@ -709,7 +860,17 @@ final class BrokerSubscription<T> implements Subscription {
                 if (was == CLOSED) {
                     return CLOSED;
                 }
-                long discarded = queue.size() + (replay.size() - replayIndex);
+                long waiting = queue.size();
+                if (readsRing && was == LIVE) {
+                    long ringTail = ring.tail();
+                    waiting += Math.max(0, ringTail - cursor);
+                    long excess = Math.max(0, waiting - policy.capacity());
+                    droppedOldest += excess;
+                    broker.countDropped(excess);
+                    waiting -= excess;
+                    CURSOR.setRelease(this, ringTail);
+                }
+                long discarded = waiting + (replay.size() - replayIndex);
                 queue.clear();
                 replay = List.of();
                 replayIndex = 0;

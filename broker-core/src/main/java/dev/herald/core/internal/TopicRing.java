@@ -1,0 +1,162 @@
+package dev.herald.core.internal;
+
+import dev.herald.core.Message;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The recent live messages of one topic, written once for every queued subscription of the topic, each of which
+ * reads them through its own cursor. Publishing therefore costs the same whatever the number of such subscriptions,
+ * and they share one copy of each reference instead of one queue entry each.
+ *
+ * <p>Messages are numbered by a ring sequence from 1 (not the topic offset, which a remote engine may skip or
+ * restart). A reader that falls so far behind that a slot it wants was written again is <em>lapped</em>:
+ * {@link #read} returns {@code null} and the reader counts the message as dropped. Readers that keep within their
+ * bound are never lapped: the ring starts small and grows, up to twice the largest bound of its readers, whenever
+ * the writer would otherwise overwrite a message a reader has not reached.
+ *
+ * <p>Concurrency: one writer ({@link #append}), which the hub guarantees by calling it only from a topic's dispatch,
+ * and the engine never dispatches one topic concurrently; any number of readers. Each slot is a small seqlock: the
+ * writer marks it, writes the message, then stores its sequence; a reader checks the sequence before and after
+ * taking the message. Growth publishes a new array; readers that still hold the old one find the messages written
+ * before the growth there, and look again for later ones.
+ *
+ * @param <T> payload type
+ */
+final class TopicRing<T> {
+    private static final int INITIAL_CAPACITY = 16;
+    /** In a slot's sequence while the writer replaces its message. */
+    private static final long WRITING = -1;
+    private static final VarHandle SEQUENCES = MethodHandles.arrayElementVarHandle(long[].class);
+
+    /** One generation of storage; replaced, never resized. */
+    private static final class Slots<T> {
+        final Message<T>[] messages;
+        final long[] sequences;
+        final int mask;
+
+        @SuppressWarnings("unchecked")
+        Slots(int capacity) {
+            messages = (Message<T>[]) new Message<?>[capacity];
+            sequences = new long[capacity];
+            mask = capacity - 1;
+        }
+    }
+
+    private volatile Slots<T> slots = new Slots<>(INITIAL_CAPACITY);
+    /** Sequence of the newest message; 0 before the first. Written by the writer only, with release semantics. */
+    private volatile long tail;
+    /** The most slots growth may reach: a power of two, at least twice the largest bound of a reader. */
+    private volatile int capacityLimit = INITIAL_CAPACITY;
+    /**
+     * Writer-only: no reader's cursor is below this. Cursors only grow, and a reader starts at the tail, so it stays
+     * a valid lower bound; the writer refreshes it, by asking the readers, only when it is about to overwrite a
+     * message above it.
+     */
+    private long lowestCursorHint;
+
+    /** The sequence of the newest message, 0 if none. */
+    long tail() {
+        return tail;
+    }
+
+    /** Number of slots now allocated. */
+    int capacity() {
+        return slots.messages.length;
+    }
+
+    /**
+     * Lets the ring grow far enough for a reader that keeps up to {@code bound} messages. Called when a reader joins;
+     * the limit never shrinks.
+     */
+    synchronized void admitReader(int bound) {
+        int doubled = 2 * Math.max(1, bound);
+        int wanted = Integer.highestOneBit(doubled - 1) << 1;
+        if (wanted > capacityLimit) {
+            capacityLimit = wanted;
+        }
+    }
+
+    /**
+     * Stores the next message. Writer only.
+     *
+     * @param message the message
+     * @param readers asked for their cursors, if the message would overwrite one they may still need
+     * @return its ring sequence
+     */
+    long append(Message<T> message, CursorSource readers) {
+        long sequence = tail + 1;
+        Slots<T> current = slots;
+        int capacity = current.messages.length;
+        long overwritten = sequence - capacity;
+        if (overwritten > lowestCursorHint && capacity < capacityLimit) {
+            lowestCursorHint = readers.lowestCursor();
+            if (overwritten > lowestCursorHint) {
+                current = grow(current, sequence - 1);
+            }
+        }
+        int index = (int) sequence & current.mask;
+        SEQUENCES.setOpaque(current.sequences, index, WRITING);
+        VarHandle.storeStoreFence();
+        current.messages[index] = message;
+        SEQUENCES.setRelease(current.sequences, index, sequence);
+        tail = sequence;
+        return sequence;
+    }
+
+    /**
+     * The message with a sequence, which must be at most a {@link #tail()} the caller has read.
+     *
+     * @return the message, or {@code null} if the writer has since overwritten it (the reader was lapped)
+     */
+    Message<T> read(long sequence) {
+        Slots<T> current = slots;
+        while (true) {
+            int index = (int) sequence & current.mask;
+            long before = (long) SEQUENCES.getAcquire(current.sequences, index);
+            if (before == sequence) {
+                Message<T> message = current.messages[index];
+                VarHandle.loadLoadFence();
+                return (long) SEQUENCES.getOpaque(current.sequences, index) == sequence ? message : null;
+            }
+            if (before > sequence || before == WRITING) {
+                return null;
+            }
+            // Written after this array was replaced by a larger one.
+            Slots<T> newer = slots;
+            if (newer == current) {
+                throw new IllegalStateException("ring sequence " + sequence + " read before it was written");
+            }
+            current = newer;
+        }
+    }
+
+    /** Doubles the storage until no reader's next message would be overwritten, within the limit. */
+    private Slots<T> grow(Slots<T> current, long newest) {
+        int capacity = current.messages.length;
+        long needed = newest + 1 - lowestCursorHint;
+        while (capacity < needed && capacity < capacityLimit) {
+            capacity <<= 1;
+        }
+        Slots<T> grown = new Slots<>(capacity);
+        long oldest = Math.max(1, newest - current.messages.length + 1);
+        for (long sequence = oldest; sequence <= newest; sequence++) {
+            int from = (int) sequence & current.mask;
+            int to = (int) sequence & grown.mask;
+            grown.messages[to] = current.messages[from];
+            grown.sequences[to] = current.sequences[from];
+        }
+        slots = grown;
+        return grown;
+    }
+
+    /** Where the writer learns how far behind the readers are. */
+    @FunctionalInterface
+    interface CursorSource {
+        /**
+         * The lowest cursor (sequence of the last message taken) of the ring's live readers, or the current tail
+         * if none reads.
+         */
+        long lowestCursor();
+    }
+}
