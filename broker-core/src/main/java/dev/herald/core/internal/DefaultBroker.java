@@ -118,7 +118,8 @@ public final class DefaultBroker<T> implements Broker<T> {
         if (!open) {
             return reject(RejectReason.BROKER_CLOSED, "broker is closed");
         }
-        if (!Topics.isValidName(topic)) {
+        // A topic with exact subscriptions was validated when they subscribed.
+        if (!hub.hasExactSubscriptions(topic) && !Topics.isValidName(topic)) {
             try {
                 Topics.requireName(topic);
             } catch (HeraldException e) {
@@ -128,7 +129,7 @@ public final class DefaultBroker<T> implements Broker<T> {
         if (data == null) {
             return reject(RejectReason.INVALID_PAYLOAD, "data must not be null");
         }
-        if (!hub.awaitRoom(topic, clock.nanoTime())) {
+        if (hub.hasBlockingSubscriptions() && !hub.awaitRoom(topic, clock.nanoTime())) {
             return reject(RejectReason.BACKPRESSURE_TIMEOUT,
                     "a subscriber of '" + topic + "' stayed full past its delivery timeout");
         }

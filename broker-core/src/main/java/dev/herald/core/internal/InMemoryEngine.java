@@ -46,6 +46,9 @@ public final class InMemoryEngine<T> implements Engine<T> {
 
     private final Clock clock;
     private final HistoryPolicy policy;
+    /** Whether retention looks at ages; if not, a publish need not read the monotonic clock. */
+    private final boolean expiresByAge;
+    private final boolean retainsNothing;
     private final ToLongFunction<? super T> weigher;
     private final int maxTopics;
     /** Unique per engine instance, so epochs and ids from different instances never collide. */
@@ -66,6 +69,8 @@ public final class InMemoryEngine<T> implements Engine<T> {
     public InMemoryEngine(EngineContext<T> context) {
         this.clock = context.clock();
         this.policy = context.history();
+        this.expiresByAge = policy.expiresByAge();
+        this.retainsNothing = policy == HistoryPolicy.none();
         this.weigher = context.payloadWeigher();
         this.maxTopics = context.maxTopics();
         this.instance = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1 | 1L << 62, 36);
@@ -95,12 +100,14 @@ public final class InMemoryEngine<T> implements Engine<T> {
                 if (log.removed) {
                     continue;
                 }
-                long nowNanos = clock.nanoTime();
+                long nowNanos = expiresByAge ? clock.nanoTime() : 0;
                 Instant timestamp = clock.now();
                 long offset = ++log.lastOffset;
                 String id = log.epoch + "-" + offset;
                 Message<T> message = new Message<>(id, topic, offset, timestamp, data);
-                log.append(message, weigher.applyAsLong(data), nowNanos, policy);
+                if (!retainsNothing) {
+                    log.append(message, weigher.applyAsLong(data), nowNanos, policy);
+                }
                 listener.onMessage(message);
                 removeIfUnused(log);
                 return CompletableFuture.completedFuture(
@@ -170,7 +177,10 @@ public final class InMemoryEngine<T> implements Engine<T> {
             }
             for (TopicLog<T> log : released) {
                 heldBySubscribers.remove(log);
-                withLock(log, () -> removeIfUnused(log));
+                withLock(log, () -> {
+                    log.heldBySubscribers = false;
+                    removeIfUnused(log);
+                });
             }
         } else {
             TopicLog<T> log = topics.get(filter);
@@ -247,12 +257,17 @@ public final class InMemoryEngine<T> implements Engine<T> {
             return;
         }
         // Into the set before asking: a pattern subscription that leaves meanwhile is gone from the hub before its
-        // release walks this set, so either the question below sees it gone or the walk sees this topic.
-        heldBySubscribers.add(log);
+        // release walks this set, so either the question below sees it gone or the walk sees this topic. The flag
+        // saves a publish the set update while the topic stays held; a release clears it before it asks again.
+        if (!log.heldBySubscribers) {
+            heldBySubscribers.add(log);
+            log.heldBySubscribers = true;
+        }
         if (listener.hasSubscribers(log.name)) {
             return;
         }
         log.removed = true;
+        log.heldBySubscribers = false;
         heldBySubscribers.remove(log);
         if (topics.remove(log.name, log)) {
             topicCount.decrementAndGet();

@@ -27,6 +27,8 @@ final class TopicLog<T> {
 
     /** Set once, under the lock, when the engine drops this log; a publisher holding a stale reference retries. */
     boolean removed;
+    /** Whether this log is in the engine's set of topics kept only because subscriptions match them. */
+    boolean heldBySubscribers;
     long lastOffset;
 
     private Message<T>[] messages;
