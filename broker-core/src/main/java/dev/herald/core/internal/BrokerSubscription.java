@@ -52,7 +52,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * @param <T> payload type
  */
-final class BrokerSubscription<T> implements Subscription {
+final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     private static final int RECOVERING = 0;
     private static final int LIVE = 1;
     private static final int CLOSING = 2;
@@ -79,6 +79,7 @@ final class BrokerSubscription<T> implements Subscription {
     private static final VarHandle PENDING;
     private static final VarHandle DRAIN_SCHEDULED;
     private static final VarHandle CURSOR;
+    private static final VarHandle DELIVERING_AFTER;
 
     static {
         try {
@@ -87,6 +88,7 @@ final class BrokerSubscription<T> implements Subscription {
             PENDING = lookup.findVarHandle(BrokerSubscription.class, "pending", int.class);
             DRAIN_SCHEDULED = lookup.findVarHandle(BrokerSubscription.class, "drainScheduled", boolean.class);
             CURSOR = lookup.findVarHandle(BrokerSubscription.class, "cursor", long.class);
+            DELIVERING_AFTER = lookup.findVarHandle(BrokerSubscription.class, "deliveringAfter", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -96,6 +98,7 @@ final class BrokerSubscription<T> implements Subscription {
     private final String filter;
     private final boolean exactTopic;
     private final boolean readsRing;
+    private final boolean directExact;
     private final Subscriber<T> subscriber;
     private final DeliveryPolicy policy;
     private final Executor executor;
@@ -140,6 +143,16 @@ final class BrokerSubscription<T> implements Subscription {
      * turns LIVE.
      */
     private long liveFromSequence;
+    /** Ring mode: the sequences taken by the current batch; under deliveryLock. */
+    private long ringFrom;
+    private long ringTo;
+    /**
+     * Ring mode: while a taken range is delivered, the sequence before it, so the ring's writer keeps it (the
+     * cursor is already past it); {@code Long.MAX_VALUE} otherwise.
+     */
+    private volatile long deliveringAfter = Long.MAX_VALUE;
+    /** Ring mode: whether the route no longer hands each message to this subscription. */
+    private volatile boolean offersStopped;
 
     private volatile StreamPosition position = new StreamPosition(0, "");
     private volatile boolean recovered = true;
@@ -158,6 +171,7 @@ final class BrokerSubscription<T> implements Subscription {
         this.notFull = policy.overflow() == Overflow.BLOCK ? queueLock.newCondition() : null;
         this.readsRing = exactTopic && !policy.isDirect() && policy.overflow() == Overflow.DROP_OLDEST
                 && policy.capacity() <= RING_BOUND_LIMIT;
+        this.directExact = exactTopic && policy.isDirect();
         this.state = recovering ? RECOVERING : LIVE;
     }
 
@@ -197,7 +211,7 @@ final class BrokerSubscription<T> implements Subscription {
     /** Called by the hub, inside its update of the route, before the route's dispatch can see this subscription. */
     void attach(Hub.Route<T> route) {
         this.route = route;
-        this.ring = route.ring;
+        this.ring = route.ring();
         if (readsRing && state == LIVE) {
             // Live from the start: what the ring holds now was published before this subscription. A dispatch
             // that appends concurrently either reads the array without this subscription, or offers the message
@@ -209,7 +223,7 @@ final class BrokerSubscription<T> implements Subscription {
 
     /** For the ring's writer: how far this subscription has read, or {@code Long.MAX_VALUE} if it does not read. */
     long ringCursor() {
-        return readsRing && state == LIVE ? cursor : Long.MAX_VALUE;
+        return readsRing && state == LIVE ? Math.min(cursor, deliveringAfter) : Long.MAX_VALUE;
     }
 
     /** Ring mode: ring messages not yet taken, or 0 unless live. */
@@ -229,6 +243,22 @@ final class BrokerSubscription<T> implements Subscription {
                         (replay.size() - replayIndex) + waiting - excess, errors);
             }
             return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose, pending, errors);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Ring mode: messages already beyond the bound that the drain has not yet counted as dropped (it counts when
+     * it next looks). The broker adds these to its dropped count, so that count never lags the subscriptions'.
+     */
+    long uncountedDrops() {
+        if (!readsRing) {
+            return 0;
+        }
+        queueLock.lock();
+        try {
+            return Math.max(0, queue.size() + ringLag() - policy.capacity());
         } finally {
             queueLock.unlock();
         }
@@ -266,15 +296,37 @@ final class BrokerSubscription<T> implements Subscription {
      *         {@link #countDirectDeliveries}, once for all the subscriptions of one message
      */
     boolean offer(Message<T> message, long sequence) {
+        if (directExact && state == LIVE) {
+            return deliverDirect(message);
+        }
         if (readsRing && state == LIVE && sequence > liveFromSequence) {
             // In the ring already: only make sure the drain runs. The ring's tail was stored before this read
             // (the route's dispatch count store orders them), and the drain re-reads the tail after clearing the
             // flag, so one of the two sees the other.
-            if (!drainScheduled && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
-                scheduleDrain();
-            }
+            wake();
             return false;
         }
+        return offerToQueue(message);
+    }
+
+    @Override
+    public void wake() {
+        if (state == LIVE && !drainScheduled && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
+            scheduleDrain();
+        }
+    }
+
+    /** Direct mode, exact topic, live: no lock (see the class comment). */
+    private boolean deliverDirect(Message<T> message) {
+        boolean called = deliver(message);
+        if (called) {
+            DELIVERED.setRelease(this, delivered + 1);
+        }
+        endBatch();
+        return called;
+    }
+
+    private boolean offerToQueue(Message<T> message) {
         if (policy.isDirect()) {
             return offerDirect(message);
         }
@@ -327,14 +379,8 @@ final class BrokerSubscription<T> implements Subscription {
     }
 
     private boolean offerDirect(Message<T> message) {
-        if (exactTopic && state == LIVE) {
-            // No lock: see the class comment.
-            boolean called = deliver(message);
-            if (called) {
-                DELIVERED.setRelease(this, delivered + 1);
-            }
-            endBatch();
-            return called;
+        if (directExact && state == LIVE) {
+            return deliverDirect(message);
         }
         boolean called = false;
         deliveryLock.lock();
@@ -580,18 +626,37 @@ final class BrokerSubscription<T> implements Subscription {
         }
     }
 
+    /** What a drain run left to do. */
+    private enum DrainEnd {
+        /** Messages remain: run again (the flag stays set). */
+        MORE,
+        /** Nothing to do, the flag is cleared. */
+        DONE,
+        /** Ring mode, caught up: the flag is still set, and the task goes to sleep once the locks are released. */
+        IDLE
+    }
+
     private void drainAndReschedule() {
-        if (drain()) {
-            scheduleDrain();
+        while (true) {
+            DrainEnd end = drain();
+            if (end == DrainEnd.MORE) {
+                scheduleDrain();
+                return;
+            }
+            // Outside the locks: once the flag is clear a publisher may start another run at once, and that run
+            // must not find this one still holding the delivery lock.
+            if (end == DrainEnd.DONE || !goToSleep()) {
+                return;
+            }
         }
     }
 
     /**
      * Delivers up to {@link #RUN_BUDGET} messages in batches.
      *
-     * @return {@code true} if messages remain and the task must run again (the flag stays set)
+     * @return what is left to do
      */
-    private boolean drain() {
+    private DrainEnd drain() {
         boolean closeAsSlow = false;
         deliveryLock.lock();
         try {
@@ -601,6 +666,7 @@ final class BrokerSubscription<T> implements Subscription {
             boolean mayLinger = lingers;
             while (true) {
                 int taken;
+                int fromRing = 0;
                 queueLock.lock();
                 try {
                     int current = state;
@@ -612,23 +678,23 @@ final class BrokerSubscription<T> implements Subscription {
                     }
                     if (current != LIVE) {
                         drainScheduled = false;
-                        return false;
+                        return DrainEnd.DONE;
                     }
                     if (budget <= 0) {
-                        return true;
+                        return DrainEnd.MORE;
                     }
                     taken = takeBatch(batch);
-                    if (taken == 0) {
+                    if (readsRing) {
+                        fromRing = (int) Math.max(0, ringTo - ringFrom + 1);
+                    }
+                    if (taken + fromRing == 0) {
                         if (!mayLinger) {
-                            drainScheduled = false;
-                            // A ring message appended before the flag was cleared found it set and scheduled
-                            // nothing: look once more, and go on if it is there and nobody else took over.
-                            if (readsRing && ring.tail() > cursor
-                                    && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
-                                continue;
-                            }
                             lastDrainEnd = System.nanoTime();
-                            return false;
+                            if (readsRing) {
+                                return DrainEnd.IDLE;
+                            }
+                            drainScheduled = false;
+                            return DrainEnd.DONE;
                         }
                         mayLinger = false;
                     } else {
@@ -640,7 +706,7 @@ final class BrokerSubscription<T> implements Subscription {
                 } finally {
                     queueLock.unlock();
                 }
-                if (taken == 0) {
+                if (taken + fromRing == 0) {
                     // drainScheduled stays set meanwhile, so publishers do not schedule another run.
                     linger();
                     continue;
@@ -651,17 +717,25 @@ final class BrokerSubscription<T> implements Subscription {
                     Message<T> message = batch[i];
                     batch[i] = null;
                     if (state != LIVE) {
-                        countDiscardedOnClose(taken - i);
+                        for (int j = i + 1; j < taken; j++) {
+                            batch[j] = null;
+                        }
+                        countDiscardedOnClose(taken - i + fromRing);
+                        ringTo = ringFrom - 1;
+                        DELIVERING_AFTER.setRelease(this, Long.MAX_VALUE);
                         break;
                     }
                     if (deliver(message)) {
                         handed++;
                     }
                 }
+                if (fromRing > 0) {
+                    handed += deliverFromRing();
+                }
                 DELIVERED.setRelease(this, delivered + handed);
                 broker.countDelivered(handed);
                 endBatch();
-                budget -= taken;
+                budget -= taken + fromRing;
             }
             // Still under deliveryLock, so a concurrent close() returns only after this last callback.
             callOnClose(CloseReason.SLOW_CONSUMER);
@@ -671,15 +745,34 @@ final class BrokerSubscription<T> implements Subscription {
         if (closeAsSlow) {
             broker.closedAsSlow(this);
         }
-        return false;
+        return DrainEnd.DONE;
     }
 
-    /** Spins until a message is pending, the subscription leaves LIVE, or {@link #LINGER_NANOS} pass. */
+    /**
+     * Ring mode, at the end of a drain task that found nothing more: clears the drain flag, registers with the
+     * ring's sleepers, then looks at the tail once more, as a message appended before the registration may have
+     * found nobody to wake.
+     *
+     * @return {@code true} if such a message is there and this task took the flag back to deliver it
+     */
+    private boolean goToSleep() {
+        drainScheduled = false;
+        if (!offersStopped) {
+            offersStopped = true;
+            route.stopOffering(this);
+        }
+        ring.sleep(this);
+        return ring.tail() > cursor && DRAIN_SCHEDULED.compareAndSet(this, false, true);
+    }
+
+    /**
+     * Spins until a message is pending, the subscription leaves LIVE, or {@link #LINGER_NANOS} pass.
+     */
     private void linger() {
         long start = System.nanoTime();
-        for (int spins = 1; pending == 0 && ringLag() == 0 && state == LIVE; spins++) {
+        for (int looks = 1; pending == 0 && ringLag() == 0 && state == LIVE; looks++) {
             Thread.onSpinWait();
-            if ((spins & 31) == 0 && System.nanoTime() - start > LINGER_NANOS) {
+            if ((looks & 31) == 0 && System.nanoTime() - start > LINGER_NANOS) {
                 return;
             }
         }
@@ -716,7 +809,7 @@ final class BrokerSubscription<T> implements Subscription {
             batch[taken++] = message;
         }
         if (readsRing) {
-            taken = takeFromRing(batch, taken, ringTail);
+            takeFromRing(batch.length - taken, ringTail);
         }
         return taken;
     }
@@ -739,25 +832,59 @@ final class BrokerSubscription<T> implements Subscription {
         broker.countDropped(excess);
     }
 
-    /** Ring mode, under queueLock: fills the batch from the ring, counting messages the writer lapped. */
-    private int takeFromRing(Message<T>[] batch, int taken, long ringTail) {
-        long next = cursor;
+    /**
+     * Ring mode, under queueLock: takes up to {@code room} ring messages, as the sequences
+     * {@code ringFrom..ringTo} that the drain reads after releasing the lock (no copy into the batch).
+     */
+    private void takeFromRing(int room, long ringTail) {
+        long from = cursor + 1;
+        long to = Math.min(ringTail, cursor + room);
+        ringFrom = from;
+        ringTo = to;
+        if (to >= from) {
+            DELIVERING_AFTER.setRelease(this, from - 1);
+            CURSOR.setRelease(this, to);
+        }
+    }
+
+    /**
+     * Ring mode, under deliveryLock: delivers the sequences taken by {@link #takeFromRing}. The ring keeps them for
+     * this loop (see {@code deliveringAfter}) up to its limit; one the writer overwrote all the same is counted as
+     * dropped oldest: the writer was then more than twice the bound ahead.
+     *
+     * @return how many the subscriber was handed
+     */
+    private int deliverFromRing() {
+        long from = ringFrom;
+        long to = ringTo;
+        ringTo = from - 1;
+        int handed = 0;
         long lapped = 0;
-        while (taken < batch.length && next < ringTail) {
-            next++;
-            Message<T> message = ring.read(next);
+        for (long sequence = from; sequence <= to; sequence++) {
+            if (state != LIVE) {
+                countDiscardedOnClose((int) (to - sequence + 1));
+                break;
+            }
+            Message<T> message = ring.read(sequence);
             if (message == null) {
                 lapped++;
-            } else {
-                batch[taken++] = message;
+            } else if (deliver(message)) {
+                handed++;
             }
+            // Keep only what is still to come: a slow callback must not make the ring grow for what it has had.
+            DELIVERING_AFTER.setRelease(this, sequence);
         }
-        CURSOR.setRelease(this, next);
+        DELIVERING_AFTER.setRelease(this, Long.MAX_VALUE);
         if (lapped > 0) {
-            droppedOldest += lapped;
+            queueLock.lock();
+            try {
+                droppedOldest += lapped;
+            } finally {
+                queueLock.unlock();
+            }
             broker.countDropped(lapped);
         }
-        return taken;
+        return handed;
     }
 
     private void countDiscardedOnClose(int count) {

@@ -39,11 +39,16 @@ final class Hub<T> implements EngineListener<T> {
     /**
      * The exact subscriptions of one topic, and the ring its queued ones read.
      *
-     * <p>Concurrency: {@code subscribers} and {@code ring} change only inside the hub's {@code compute} for the
-     * topic; {@link #dispatch} runs for one topic at a time (the engine's contract) and reads them lock-free.
-     * {@code dispatchCount} is odd while a dispatch runs: a direct subscription that closes waits, through
-     * {@link #awaitDispatch}, for the dispatch that may be calling it, which is how "no callback after close
-     * returns" holds without a lock per delivery.
+     * <p>{@code subscribers} holds all of them; {@code offered} those a dispatch must hand each message to. A
+     * ring reader leaves {@code offered} once it is live and its drain has first gone idle: from then on a publish
+     * touches nothing of it (it would share cache lines with the reader's thread), and wakes it through the ring's
+     * sleepers instead.
+     *
+     * <p>Concurrency: the arrays change under the route's monitor (registration inside the hub's {@code compute}
+     * for the topic); {@link #dispatch} runs for one topic at a time (the engine's contract) and reads them
+     * lock-free. {@code dispatchCount} is odd while a dispatch runs: a direct subscription that closes waits,
+     * through {@link #awaitDispatch}, for the dispatch that may be calling it, which is how "no callback after
+     * close returns" holds without a lock per delivery.
      */
     static final class Route<T> implements TopicRing.CursorSource {
         private static final VarHandle DISPATCH_COUNT;
@@ -57,30 +62,75 @@ final class Hub<T> implements EngineListener<T> {
         }
 
         @SuppressWarnings("unchecked")
-        volatile BrokerSubscription<T>[] subscribers = (BrokerSubscription<T>[]) EMPTY;
-        volatile TopicRing<T> ring;
+        private volatile BrokerSubscription<T>[] subscribers = (BrokerSubscription<T>[]) EMPTY;
+        @SuppressWarnings("unchecked")
+        private volatile BrokerSubscription<T>[] offered = (BrokerSubscription<T>[]) EMPTY;
+        private volatile TopicRing<T> ring;
         private volatile long dispatchCount;
         private volatile Thread dispatcher;
 
-        /** Hands a message to every exact subscription; returns how many direct ones were called. */
-        int dispatch(Message<T> message) {
+        BrokerSubscription<T>[] subscribers() {
+            return subscribers;
+        }
+
+        TopicRing<T> ring() {
+            return ring;
+        }
+
+        /** Adds a subscription, creating the ring for the first reader. Before the subscription is visible. */
+        synchronized void add(BrokerSubscription<T> subscription) {
+            if (subscription.readsRing()) {
+                if (ring == null) {
+                    ring = new TopicRing<>();
+                }
+                ring.admitReader(subscription.capacity());
+            }
+            subscription.attach(this);
+            subscribers = with(subscribers, subscription);
+            offered = with(offered, subscription);
+        }
+
+        /** Removes a subscription; returns whether it was there. */
+        synchronized boolean remove(BrokerSubscription<T> subscription) {
+            offered = without(offered, subscription);
+            BrokerSubscription<T>[] current = subscribers;
+            subscribers = without(current, subscription);
+            return subscribers != current;
+        }
+
+        /** A live ring reader no longer needs each message handed to it. */
+        synchronized void stopOffering(BrokerSubscription<T> subscription) {
+            offered = without(offered, subscription);
+        }
+
+        /** Hands a message to the subscriptions that take it; returns how many direct ones were called. */
+        void dispatch(Message<T> message) {
             TopicRing<T> ring = this.ring;
-            BrokerSubscription<T>[] subscribers = this.subscribers;
             long sequence = ring == null ? 0 : ring.append(message, this);
             dispatcher = Thread.currentThread();
-            // A volatile store: also orders the ring's tail before the subscriptions' flags read below.
+            // A volatile store: it also orders the ring's tail before the reads below of who sleeps and what is
+            // offered, against a reader that goes to sleep and then looks at the tail.
             dispatchCount++;
-            int direct = 0;
             try {
-                for (BrokerSubscription<T> subscription : subscribers) {
+                BrokerSubscription<T>[] offered = this.offered;
+                int direct = 0;
+                BrokerSubscription<T> counter = null;
+                for (BrokerSubscription<T> subscription : offered) {
                     if (subscription.offer(message, sequence)) {
                         direct++;
+                        counter = subscription;
                     }
+                }
+                if (ring != null) {
+                    ring.wakeSleepers();
+                }
+                if (counter != null) {
+                    // Added to the broker's counter once per message, not once per subscriber.
+                    counter.countDirectDeliveries(direct);
                 }
             } finally {
                 DISPATCH_COUNT.setRelease(this, dispatchCount + 1);
             }
-            return direct;
         }
 
         /** Waits until a dispatch in progress on another thread has finished. */
@@ -106,17 +156,30 @@ final class Hub<T> implements EngineListener<T> {
             }
             return lowest;
         }
+
+        private static <T> BrokerSubscription<T>[] with(BrokerSubscription<T>[] array, BrokerSubscription<T> added) {
+            BrokerSubscription<T>[] grown = Arrays.copyOf(array, array.length + 1);
+            grown[array.length] = added;
+            return grown;
+        }
+
+        private static <T> BrokerSubscription<T>[] without(BrokerSubscription<T>[] array,
+                                                           BrokerSubscription<T> removed) {
+            int index = indexOf(array, removed);
+            if (index < 0) {
+                return array;
+            }
+            BrokerSubscription<T>[] shrunk = Arrays.copyOf(array, array.length - 1);
+            System.arraycopy(array, index + 1, shrunk, index, array.length - index - 1);
+            return shrunk;
+        }
     }
 
     @Override
     public void onMessage(Message<T> message) {
         Route<T> route = exact.get(message.topic());
         if (route != null) {
-            // Direct deliveries are added to the broker's counter once per message, not once per subscriber.
-            int direct = route.dispatch(message);
-            if (direct > 0) {
-                route.subscribers[0].countDirectDeliveries(direct);
-            }
+            route.dispatch(message);
         }
         if (!patterns.isEmpty()) {
             patterns.forEachMatch(message.topic(), subscription -> {
@@ -141,17 +204,7 @@ final class Hub<T> implements EngineListener<T> {
                     created[0] = true;
                     route = new Route<>();
                 }
-                if (subscription.readsRing()) {
-                    if (route.ring == null) {
-                        route.ring = new TopicRing<>();
-                    }
-                    route.ring.admitReader(subscription.capacity());
-                }
-                subscription.attach(route);
-                BrokerSubscription<T>[] current = route.subscribers;
-                BrokerSubscription<T>[] grown = Arrays.copyOf(current, current.length + 1);
-                grown[current.length] = subscription;
-                route.subscribers = grown;
+                route.add(subscription);
                 return route;
             });
             first = created[0];
@@ -185,19 +238,14 @@ final class Hub<T> implements EngineListener<T> {
         } else {
             boolean[] emptied = new boolean[1];
             exact.computeIfPresent(filter, (topic, route) -> {
-                BrokerSubscription<T>[] current = route.subscribers;
-                int index = indexOf(current, subscription);
-                if (index < 0) {
+                if (!route.remove(subscription)) {
                     return route;
                 }
                 removed[0] = true;
-                if (current.length == 1) {
+                if (route.subscribers().length == 0) {
                     emptied[0] = true;
                     return null;
                 }
-                BrokerSubscription<T>[] shrunk = Arrays.copyOf(current, current.length - 1);
-                System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
-                route.subscribers = shrunk;
                 return route;
             });
             last = emptied[0];
@@ -237,7 +285,7 @@ final class Hub<T> implements EngineListener<T> {
         }
         Route<T> route = exact.get(topic);
         if (route != null) {
-            for (BrokerSubscription<T> subscription : route.subscribers) {
+            for (BrokerSubscription<T> subscription : route.subscribers()) {
                 if (!subscription.awaitRoom(startNanos)) {
                     return false;
                 }
@@ -255,7 +303,7 @@ final class Hub<T> implements EngineListener<T> {
     /** The number of exact subscriptions to a topic. */
     int subscriberCount(String topic) {
         Route<T> route = exact.get(topic);
-        return route == null ? 0 : route.subscribers.length;
+        return route == null ? 0 : route.subscribers().length;
     }
 
     private static int indexOf(Object[] array, Object value) {

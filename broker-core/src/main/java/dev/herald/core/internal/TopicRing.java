@@ -10,7 +10,8 @@ import java.lang.invoke.VarHandle;
  * and they share one copy of each reference instead of one queue entry each.
  *
  * <p>Messages are numbered by a ring sequence from 1 (not the topic offset, which a remote engine may skip or
- * restart). A reader that falls so far behind that a slot it wants was written again is <em>lapped</em>:
+ * restart). A reader that falls so far behind that a slot it wants was written again (or was not carried over
+ * into a grown array) is <em>lapped</em>:
  * {@link #read} returns {@code null} and the reader counts the message as dropped. Readers that keep within their
  * bound are never lapped: the ring starts small and grows, up to twice the largest bound of its readers, whenever
  * the writer would otherwise overwrite a message a reader has not reached.
@@ -28,6 +29,35 @@ final class TopicRing<T> {
     /** In a slot's sequence while the writer replaces its message. */
     private static final long WRITING = -1;
     private static final VarHandle SEQUENCES = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle TAIL;
+    private static final VarHandle SLEEPERS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            TAIL = lookup.findVarHandle(TopicRing.class, "tail", long.class);
+            SLEEPERS = lookup.findVarHandle(TopicRing.class, "sleepers", Sleeper.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** A reader the writer wakes when a message arrives. */
+    interface Reader {
+        /** A message arrived after the reader went to sleep. Called on the writer's thread; must not block. */
+        void wake();
+    }
+
+    /** A node of the sleepers stack. A reader may be in it more than once: the extra wake finds nothing to do. */
+    private static final class Sleeper {
+        final Reader reader;
+        final Sleeper next;
+
+        Sleeper(Reader reader, Sleeper next) {
+            this.reader = reader;
+            this.next = next;
+        }
+    }
 
     /** One generation of storage; replaced, never resized. */
     private static final class Slots<T> {
@@ -46,6 +76,8 @@ final class TopicRing<T> {
     private volatile Slots<T> slots = new Slots<>(INITIAL_CAPACITY);
     /** Sequence of the newest message; 0 before the first. Written by the writer only, with release semantics. */
     private volatile long tail;
+    /** Readers whose drain went idle, newest first. Pushed by readers, taken whole by the writer. */
+    private volatile Sleeper sleepers;
     /** The most slots growth may reach: a power of two, at least twice the largest bound of a reader. */
     private volatile int capacityLimit = INITIAL_CAPACITY;
     /**
@@ -100,7 +132,7 @@ final class TopicRing<T> {
         VarHandle.storeStoreFence();
         current.messages[index] = message;
         SEQUENCES.setRelease(current.sequences, index, sequence);
-        tail = sequence;
+        TAIL.setRelease(this, sequence);
         return sequence;
     }
 
@@ -122,12 +154,40 @@ final class TopicRing<T> {
             if (before > sequence || before == WRITING) {
                 return null;
             }
-            // Written after this array was replaced by a larger one.
+            // Either written after this array was replaced by a larger one, or lapped before a growth, which
+            // copies only what the old array still held.
             Slots<T> newer = slots;
             if (newer == current) {
-                throw new IllegalStateException("ring sequence " + sequence + " read before it was written");
+                return null;
             }
             current = newer;
+        }
+    }
+
+    /**
+     * Registers a reader whose drain goes idle. The reader must then read the tail once more and carry on if a
+     * message arrived meanwhile: the writer stores the tail before it looks for sleepers, so one of the two sees
+     * the other.
+     */
+    void sleep(Reader reader) {
+        while (true) {
+            Sleeper head = sleepers;
+            if (SLEEPERS.compareAndSet(this, head, new Sleeper(reader, head))) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Writer, after {@link #append} and a full fence (the caller's volatile store): wakes every sleeping reader.
+     * A plain read of the stack head when nobody sleeps.
+     */
+    void wakeSleepers() {
+        if (sleepers == null) {
+            return;
+        }
+        for (Sleeper sleeper = (Sleeper) SLEEPERS.getAndSet(this, null); sleeper != null; sleeper = sleeper.next) {
+            sleeper.reader.wake();
         }
     }
 
