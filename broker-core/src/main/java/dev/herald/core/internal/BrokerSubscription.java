@@ -61,6 +61,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     /** Messages handed to the subscriber per batch, and per drain run before the task yields its thread. */
     private static final int BATCH = 256;
     private static final int RUN_BUDGET = 4 * BATCH;
+    private static final int RING_BATCH = 4 * BATCH;
     /**
      * How long a drain that found the queue empty watches for more before it gives its thread back. Waking an
      * idle pool thread costs the publisher a system call per drain scheduled; while messages keep coming faster
@@ -809,7 +810,8 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
             batch[taken++] = message;
         }
         if (readsRing) {
-            takeFromRing(batch.length - taken, ringTail);
+            // Ring messages are not copied into the batch, so a batch may take more of them.
+            takeFromRing(Math.min(policy.capacity(), RING_BATCH) - taken, ringTail);
         }
         return taken;
     }
@@ -871,8 +873,6 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
             } else if (deliver(message)) {
                 handed++;
             }
-            // Keep only what is still to come: a slow callback must not make the ring grow for what it has had.
-            DELIVERING_AFTER.setRelease(this, sequence);
         }
         DELIVERING_AFTER.setRelease(this, Long.MAX_VALUE);
         if (lapped > 0) {

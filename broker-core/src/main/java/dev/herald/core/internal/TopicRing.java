@@ -18,8 +18,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Concurrency: one writer ({@link #append}), which the hub guarantees by calling it only from a topic's dispatch,
  * and the engine never dispatches one topic concurrently; any number of readers. Each slot is a small seqlock: the
- * writer marks it, writes the message, then stores its sequence; a reader checks the sequence before and after
- * taking the message. Growth publishes a new array; readers that still hold the old one find the messages written
+ * writer marks it, writes the message, then stores its sequence and the tail; a reader that has read the tail takes
+ * the message, then checks the slot's sequence. Growth publishes a new array; readers that still hold the old one find the messages written
  * before the growth there, and look again for later ones.
  *
  * @param <T> payload type
@@ -28,7 +28,6 @@ final class TopicRing<T> {
     private static final int INITIAL_CAPACITY = 16;
     /** In a slot's sequence while the writer replaces its message. */
     private static final long WRITING = -1;
-    private static final VarHandle SEQUENCES = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle TAIL;
     private static final VarHandle SLEEPERS;
 
@@ -128,16 +127,20 @@ final class TopicRing<T> {
             }
         }
         int index = (int) sequence & current.mask;
-        SEQUENCES.setOpaque(current.sequences, index, WRITING);
+        // Plain array accesses between fences, not array VarHandles: this runs per message, and the fences
+        // compile to nothing on x86 but keep the compiler's order, where VarHandle calls are not always inlined.
+        current.sequences[index] = WRITING;
         VarHandle.storeStoreFence();
         current.messages[index] = message;
-        SEQUENCES.setRelease(current.sequences, index, sequence);
+        VarHandle.releaseFence();
+        current.sequences[index] = sequence;
         TAIL.setRelease(this, sequence);
         return sequence;
     }
 
     /**
-     * The message with a sequence, which must be at most a {@link #tail()} the caller has read.
+     * The message with a sequence, which must be at most a {@link #tail()} the caller has read: that read made the
+     * slot's contents visible, so only an overwrite since needs checking.
      *
      * @return the message, or {@code null} if the writer has since overwritten it (the reader was lapped)
      */
@@ -145,13 +148,14 @@ final class TopicRing<T> {
         Slots<T> current = slots;
         while (true) {
             int index = (int) sequence & current.mask;
-            long before = (long) SEQUENCES.getAcquire(current.sequences, index);
-            if (before == sequence) {
-                Message<T> message = current.messages[index];
-                VarHandle.loadLoadFence();
-                return (long) SEQUENCES.getOpaque(current.sequences, index) == sequence ? message : null;
+            Message<T> message = current.messages[index];
+            // The writer marks the slot before it replaces the message, so a replaced message shows in the mark.
+            VarHandle.loadLoadFence();
+            long written = current.sequences[index];
+            if (written == sequence) {
+                return message;
             }
-            if (before > sequence || before == WRITING) {
+            if (written > sequence || written == WRITING) {
                 return null;
             }
             // Either written after this array was replaced by a larger one, or lapped before a growth, which
