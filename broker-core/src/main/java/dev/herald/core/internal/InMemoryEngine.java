@@ -103,7 +103,7 @@ public final class InMemoryEngine<T> implements Engine<T> {
                 long nowNanos = expiresByAge ? clock.nanoTime() : 0;
                 Instant timestamp = clock.now();
                 long offset = ++log.lastOffset;
-                String id = log.epoch + "-" + offset;
+                String id = log.idPrefix + offset;
                 Message<T> message = new Message<>(id, topic, offset, timestamp, data);
                 if (!retainsNothing) {
                     log.append(message, weigher.applyAsLong(data), nowNanos, policy);
@@ -185,7 +185,11 @@ public final class InMemoryEngine<T> implements Engine<T> {
         } else {
             TopicLog<T> log = topics.get(filter);
             if (log != null) {
-                withLock(log, () -> removeIfUnused(log));
+                heldBySubscribers.remove(log);
+                withLock(log, () -> {
+                    log.heldBySubscribers = false;
+                    removeIfUnused(log);
+                });
             }
         }
     }
@@ -256,13 +260,15 @@ public final class InMemoryEngine<T> implements Engine<T> {
         if (log.retainedCount() > 0 || log.removed) {
             return;
         }
-        // Into the set before asking: a pattern subscription that leaves meanwhile is gone from the hub before its
-        // release walks this set, so either the question below sees it gone or the walk sees this topic. The flag
-        // saves a publish the set update while the topic stays held; a release clears it before it asks again.
-        if (!log.heldBySubscribers) {
-            heldBySubscribers.add(log);
-            log.heldBySubscribers = true;
+        if (log.heldBySubscribers) {
+            // Already held, and so already in the set: the release of the last subscription that matches it, exact
+            // or pattern, clears the flag and asks again. A publish need not.
+            return;
         }
+        // Into the set before asking: a pattern subscription that leaves meanwhile is gone from the hub before its
+        // release walks this set, so either the question below sees it gone or the walk sees this topic.
+        heldBySubscribers.add(log);
+        log.heldBySubscribers = true;
         if (listener.hasSubscribers(log.name)) {
             return;
         }

@@ -23,6 +23,8 @@ final class TopicLog<T> {
 
     final String name;
     final String epoch;
+    /** {@code epoch + "-"}: message ids are this followed by the offset. */
+    final String idPrefix;
     final ReentrantLock lock = new ReentrantLock();
 
     /** Set once, under the lock, when the engine drops this log; a publisher holding a stale reference retries. */
@@ -41,6 +43,7 @@ final class TopicLog<T> {
     TopicLog(String name, String epoch) {
         this.name = name;
         this.epoch = epoch;
+        this.idPrefix = epoch + "-";
     }
 
     /** Stores a message as the newest, then evicts from the oldest end while the policy says so. */
