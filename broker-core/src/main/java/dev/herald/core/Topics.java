@@ -30,7 +30,27 @@ public final class Topics {
      * @return {@code true} if it follows the rules
      */
     public static boolean isValidName(String name) {
-        return problem(name, false) == null;
+        // The common case in one tight pass (a publish checks every name); problem() says what is wrong.
+        if (name == null || name.isEmpty() || name.length() > MAX_LENGTH) {
+            return false;
+        }
+        int length = name.length();
+        int segments = 1;
+        boolean segmentEmpty = true;
+        for (int i = 0; i < length; i++) {
+            char c = name.charAt(i);
+            if (c == '.') {
+                if (segmentEmpty || ++segments > MAX_SEGMENTS) {
+                    return false;
+                }
+                segmentEmpty = true;
+            } else if (c < NAME_CHARS.length && NAME_CHARS[c]) {
+                segmentEmpty = false;
+            } else {
+                return false;
+            }
+        }
+        return !segmentEmpty;
     }
 
     /**
@@ -171,7 +191,16 @@ public final class Topics {
     }
 
     private static boolean isNameChar(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-                || c == '_' || c == '-' || c == ':' || c == '@' || c == '~';
+        return c < NAME_CHARS.length && NAME_CHARS[c];
+    }
+
+    /** Characters allowed in a segment, by code. */
+    private static final boolean[] NAME_CHARS = new boolean[128];
+
+    static {
+        for (char c = 0; c < NAME_CHARS.length; c++) {
+            NAME_CHARS[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || c == '_' || c == '-' || c == ':' || c == '@' || c == '~';
+        }
     }
 }

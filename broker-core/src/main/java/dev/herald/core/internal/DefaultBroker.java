@@ -118,8 +118,7 @@ public final class DefaultBroker<T> implements Broker<T> {
         if (!open) {
             return reject(RejectReason.BROKER_CLOSED, "broker is closed");
         }
-        // A topic with exact subscriptions was validated when they subscribed.
-        if (!hub.hasExactSubscriptions(topic) && !Topics.isValidName(topic)) {
+        if (!Topics.isValidName(topic)) {
             try {
                 Topics.requireName(topic);
             } catch (HeraldException e) {

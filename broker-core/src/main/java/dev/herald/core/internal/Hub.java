@@ -263,11 +263,6 @@ final class Hub<T> implements EngineListener<T> {
         return exact.containsKey(topic) || patterns.anyMatch(topic);
     }
 
-    /** Whether a topic has exact subscriptions; {@code topic} may be any string, even {@code null}. */
-    boolean hasExactSubscriptions(String topic) {
-        return topic != null && exact.containsKey(topic);
-    }
-
     /** Whether any subscription has the block policy, so that publishers may have to wait. */
     boolean hasBlockingSubscriptions() {
         return blocking.get() != 0;
