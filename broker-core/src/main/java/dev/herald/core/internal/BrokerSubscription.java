@@ -291,23 +291,23 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     // ---------------------------------------------------------------- publisher side
 
     /**
-     * Hands one message to this subscription. Called by the hub, under the engine's lock for the topic.
+     * Hands one message to this subscription. Called by the hub from the topic's dispatch.
      *
-     * @return whether the subscriber was called (direct mode), which the caller counts with
-     *         {@link #countDirectDeliveries}, once for all the subscriptions of one message
+     * @param sequence the message's sequence in the topic's ring, 0 if it has none (no ring, or a pattern)
      */
-    boolean offer(Message<T> message, long sequence) {
+    void offer(Message<T> message, long sequence) {
         if (directExact && state == LIVE) {
-            return deliverDirect(message);
+            deliverDirect(message);
+            return;
         }
         if (readsRing && state == LIVE && sequence > liveFromSequence) {
             // In the ring already: only make sure the drain runs. The ring's tail was stored before this read
             // (the route's dispatch count store orders them), and the drain re-reads the tail after clearing the
             // flag, so one of the two sees the other.
             wake();
-            return false;
+            return;
         }
-        return offerToQueue(message);
+        offerToQueue(message);
     }
 
     @Override
@@ -318,29 +318,28 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     }
 
     /** Direct mode, exact topic, live: no lock (see the class comment). */
-    private boolean deliverDirect(Message<T> message) {
-        boolean called = deliver(message);
-        if (called) {
+    private void deliverDirect(Message<T> message) {
+        if (deliver(message)) {
             DELIVERED.setRelease(this, delivered + 1);
         }
         endBatch();
-        return called;
     }
 
-    private boolean offerToQueue(Message<T> message) {
+    private void offerToQueue(Message<T> message) {
         if (policy.isDirect()) {
-            return offerDirect(message);
+            offerDirect(message);
+            return;
         }
         boolean schedule = false;
         queueLock.lock();
         try {
             int current = state;
             if (current >= CLOSING) {
-                return false;
+                return;
             }
             if (current == RECOVERING) {
                 schedule = bufferWhileRecovering(message);
-                return false;
+                return;
             }
             if (queue.size() >= policy.capacity()) {
                 switch (policy.overflow()) {
@@ -371,25 +370,23 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                 scheduleDrain();
             }
         }
-        return false;
     }
 
-    /** Adds deliveries made by {@link #offer} to the broker's counter; see there. */
-    void countDirectDeliveries(int count) {
-        broker.countDelivered(count);
+    /** Messages handed to the subscriber so far; the broker's delivered count is the sum of these. */
+    long deliveredCount() {
+        return delivered;
     }
 
-    private boolean offerDirect(Message<T> message) {
+    private void offerDirect(Message<T> message) {
         if (directExact && state == LIVE) {
-            return deliverDirect(message);
+            deliverDirect(message);
+            return;
         }
-        boolean called = false;
         deliveryLock.lock();
         try {
             int current = state;
             if (current == LIVE) {
                 if (deliver(message)) {
-                    called = true;
                     // Single writer (deliveryLock): a release store is enough for readers of stats().
                     DELIVERED.setRelease(this, delivered + 1);
                 }
@@ -409,7 +406,6 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         } finally {
             deliveryLock.unlock();
         }
-        return called;
     }
 
     /**
@@ -524,7 +520,6 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     }
                     if (deliver(earlier)) {
                         delivered++;
-                        broker.countDelivered(1);
                     }
                     endBatch();
                 }
@@ -533,7 +528,6 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     endBatch();
                 }
                 delivered += history.size();
-                broker.countDelivered(history.size());
                 Message<T> buffered;
                 while (true) {
                     queueLock.lock();
@@ -550,7 +544,6 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     if (buffered.offset() > replayedUpTo && deliver(buffered)) {
                         endBatch();
                         delivered++;
-                        broker.countDelivered(1);
                     }
                 }
             } finally {
@@ -734,7 +727,6 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     handed += deliverFromRing();
                 }
                 DELIVERED.setRelease(this, delivered + handed);
-                broker.countDelivered(handed);
                 endBatch();
                 budget -= taken + fromRing;
             }

@@ -62,7 +62,13 @@ public final class DefaultBroker<T> implements Broker<T> {
 
     private final LongAdder published = new LongAdder();
     private final LongAdder rejected = new LongAdder();
-    private final LongAdder delivered = new LongAdder();
+    /**
+     * Deliveries of subscriptions already unregistered. The broker's delivered count is this plus the open
+     * subscriptions' own counts, so no publish pays for a shared counter; {@code statsLock} makes the move of a
+     * closing subscription's count from one to the other atomic for readers, so the total never goes down.
+     */
+    private long deliveredByClosed;
+    private final Object statsLock = new Object();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder subscriberErrors = new LongAdder();
     private final LongAdder slowConsumersClosed = new LongAdder();
@@ -285,11 +291,16 @@ public final class DefaultBroker<T> implements Broker<T> {
     public BrokerStats stats() {
         long pending = 0;
         long uncountedDrops = 0;
-        for (BrokerSubscription<T> subscription : subscriptions) {
-            pending += subscription.pending();
-            uncountedDrops += subscription.uncountedDrops();
+        long delivered;
+        synchronized (statsLock) {
+            delivered = deliveredByClosed;
+            for (BrokerSubscription<T> subscription : subscriptions) {
+                delivered += subscription.deliveredCount();
+                pending += subscription.pending();
+                uncountedDrops += subscription.uncountedDrops();
+            }
         }
-        return new BrokerStats(published.sum(), rejected.sum(), delivered.sum(), dropped.sum() + uncountedDrops,
+        return new BrokerStats(published.sum(), rejected.sum(), delivered, dropped.sum() + uncountedDrops,
                 subscriberErrors.sum(), slowConsumersClosed.sum(), engine.topicCount(), subscriptions.size(),
                 pending);
     }
@@ -360,7 +371,15 @@ public final class DefaultBroker<T> implements Broker<T> {
     // ---------------------------------------------------------------- called by subscriptions
 
     void unregister(BrokerSubscription<T> subscription) {
-        if (subscriptions.remove(subscription)) {
+        boolean removed;
+        synchronized (statsLock) {
+            removed = subscriptions.remove(subscription);
+            if (removed) {
+                // Closed: its count no longer changes.
+                deliveredByClosed += subscription.deliveredCount();
+            }
+        }
+        if (removed) {
             hub.unregister(subscription);
         }
     }
@@ -372,12 +391,6 @@ public final class DefaultBroker<T> implements Broker<T> {
 
     long nanoTime() {
         return clock.nanoTime();
-    }
-
-    void countDelivered(long count) {
-        if (count > 0) {
-            delivered.add(count);
-        }
     }
 
     void countDropped(long count) {
