@@ -31,6 +31,9 @@ final class Hub<T> implements EngineListener<T> {
     private final ConcurrentHashMap<String, Route<T>> exact = new ConcurrentHashMap<>();
     private final PatternIndex<BrokerSubscription<T>> patterns = new PatternIndex<>();
     private final AtomicInteger blocking = new AtomicInteger();
+    /** See {@link Route#awaitDispatch}. */
+    private final ConcurrentHashMap<Thread, Route<?>> waits = new ConcurrentHashMap<>();
+    private static final int MAX_WAIT_CHAIN = 64;
 
     Hub(Engine<T> engine) {
         this.engine = engine;
@@ -68,6 +71,12 @@ final class Hub<T> implements EngineListener<T> {
         private volatile TopicRing<T> ring;
         private volatile long dispatchCount;
         private volatile Thread dispatcher;
+        /** The hub's record of which thread waits for which route's dispatch; touched only by waiting closes. */
+        private final ConcurrentHashMap<Thread, Route<?>> waits;
+
+        Route(ConcurrentHashMap<Thread, Route<?>> waits) {
+            this.waits = waits;
+        }
 
         BrokerSubscription<T>[] subscribers() {
             return subscribers;
@@ -123,19 +132,48 @@ final class Hub<T> implements EngineListener<T> {
             }
         }
 
-        /** Waits until a dispatch in progress on another thread has finished. */
+        /**
+         * Waits until a dispatch in progress on another thread has finished, unless that dispatch waits, directly or
+         * through other waiting dispatches, for one that runs on this thread: a callback of topic A that closes a
+         * subscription of topic B while a callback of B closes one of A. Then it returns at once, and the closed
+         * subscription may still get the call that the other dispatch was about to make; waiting would never end.
+         */
         void awaitDispatch() {
             long count = dispatchCount;
-            if ((count & 1) == 0 || dispatcher == Thread.currentThread()) {
+            Thread self = Thread.currentThread();
+            if ((count & 1) == 0 || dispatcher == self) {
                 return;
             }
-            for (int spins = 0; dispatchCount == count; spins++) {
-                if (spins < 100) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
+            waits.put(self, this);
+            try {
+                for (int spins = 0; dispatchCount == count; spins++) {
+                    if (spins < 100) {
+                        Thread.onSpinWait();
+                    } else if (waitsFor(self)) {
+                        return;
+                    } else {
+                        Thread.yield();
+                    }
                 }
+            } finally {
+                waits.remove(self);
             }
+        }
+
+        /** Whether the thread dispatching this route waits, through a chain of waits, for a dispatch on {@code self}. */
+        private boolean waitsFor(Thread self) {
+            Route<?> route = this;
+            for (int hops = 0; hops < MAX_WAIT_CHAIN; hops++) {
+                Route<?> awaited = waits.get(route.dispatcher);
+                if (awaited == null || (awaited.dispatchCount & 1) == 0) {
+                    return false;
+                }
+                if (awaited.dispatcher == self) {
+                    return true;
+                }
+                route = awaited;
+            }
+            return false;
         }
 
         @Override
@@ -188,7 +226,7 @@ final class Hub<T> implements EngineListener<T> {
             exact.compute(filter, (topic, route) -> {
                 if (route == null) {
                     created[0] = true;
-                    route = new Route<>();
+                    route = new Route<>(waits);
                 }
                 route.add(subscription);
                 return route;

@@ -25,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -68,13 +67,10 @@ class DirectCloseStressTest {
 
     /**
      * Two publishes to two topics are each inside a direct callback when each callback closes a subscription of the
-     * other topic, one that is not being called. Neither close needs to wait for anything; a close that waits for
-     * the whole dispatch of the other topic, rather than for a callback of the subscription it closes, waits in a
-     * cycle and never returns.
+     * other topic, one that is not being called. A close waits for the other topic's dispatch in progress; here
+     * each dispatch waits for the other, and the broker must see the cycle and let the closes return.
      */
     @Test
-    @Disabled("direct close waits for the topic's whole dispatch (Hub.Route.awaitDispatch), so two callbacks that "
-            + "each close a subscription of the other's topic wait for each other forever")
     void callbacksOfTwoTopicsClosingSubscriptionsOfEachOthersTopicDoNotDeadlock() throws Exception {
         Broker<Payload> broker = Broker.<Payload>builder().build();
         SubscribeOptions direct = SubscribeOptions.live().delivery(DeliveryPolicy.direct());
