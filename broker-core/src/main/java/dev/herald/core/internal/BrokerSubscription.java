@@ -66,8 +66,9 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
      * How long a drain that found the queue empty watches for more before it gives its thread back. Waking an
      * idle pool thread costs the publisher a system call per drain scheduled; while messages keep coming faster
      * than that, a short watch keeps the drain running instead. A drain watches only if the previous one ended
-     * less than {@link #LINGER_WHEN_IDLE_UNDER_NANOS} before it started, so sparse traffic (many topics, a
-     * message now and then on each) does not burn the pool's threads on watches that find nothing.
+     * less than {@link #LINGER_WHEN_IDLE_UNDER_NANOS} before it started, or if it found more than one message
+     * waiting, so sparse traffic (many topics, a message now and then on each) does not burn the pool's threads on
+     * watches that find nothing.
      */
     private static final long LINGER_NANOS = 5_000;
     private static final long LINGER_WHEN_IDLE_UNDER_NANOS = 4 * LINGER_NANOS;
@@ -704,6 +705,11 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     // drainScheduled stays set meanwhile, so publishers do not schedule another run.
                     linger();
                     continue;
+                }
+                if (taken + fromRing > 1) {
+                    // Messages piled up while this task waited for a thread: traffic is dense, whatever the gap
+                    // since the last run (which, with a slow wake-up, can itself exceed the threshold).
+                    lingers = true;
                 }
                 mayLinger = lingers;
                 int handed = 0;
