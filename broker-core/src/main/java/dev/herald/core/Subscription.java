@@ -48,6 +48,11 @@ public interface Subscription extends AutoCloseable {
      * Closes the subscription. Idempotent. When it returns, no new callback starts (a callback already running
      * on another thread is waited for), and everything the subscription held is released; queued messages are
      * discarded and counted as dropped.
+     *
+     * <p>One exception, for {@link dev.herald.core.policy.DeliveryPolicy#direct() direct} subscriptions closed from
+     * inside another direct subscriber's callback: if waiting would close a cycle (a callback of the other topic
+     * is at that moment closing a subscription of this one), close returns without waiting, and the one call
+     * that other publish was about to make may still come.
      */
     @Override
     void close();

@@ -10,15 +10,19 @@ import java.util.Objects;
  * <p>Two modes:
  * <ul>
  *   <li><b>Queued</b> ({@link #dropOldest}, {@link #dropNewest}, {@link #closeOnOverflow}, {@link #block}): each
- *       subscription owns a queue bounded by {@code capacity}; the broker's executor drains it in batches and
+ *       subscription has a queue bounded by {@code capacity}; the broker's executor drains it in batches and
  *       calls the subscriber there. When the queue is full the {@link Overflow} action decides what happens.
+ *       (Drop-oldest subscriptions to one topic share one buffer of its recent messages, each reading at its own
+ *       position, so that a publish costs the same for one such subscriber or a thousand; what each observes,
+ *       drops included, is what a queue of its own would give.)
  *       A slow subscriber never slows the publisher or other subscribers, except under {@link #block}, whose
  *       whole point is to make the publisher wait.</li>
  *   <li><b>Direct</b> ({@link #direct()}): the subscriber is called on the publisher's thread, while the topic
- *       is held, with no queue in between. For adapters that buffer by themselves (a network channel with its
- *       own bounded outbound buffer). The subscriber must not block, must not publish, and must not subscribe
- *       to or close a subscription of another topic from its callback (it runs under its topic's lock, and
- *       would take the other topic's lock); closing its own subscription is fine.</li>
+ *       is held, with no queue in between and, on a topic name (not a pattern), no lock of its own. For adapters
+ *       that buffer by themselves (a network channel with its own bounded outbound buffer). The subscriber must
+ *       not block, must not publish, and must not subscribe to or close a subscription of another topic from its
+ *       callback (it runs under its topic's lock, and would take the other topic's lock); closing its own
+ *       subscription, or another of the same topic, is fine.</li>
  * </ul>
  * Every drop is counted per subscription and per reason, and offsets make it visible to the subscriber.
  */
