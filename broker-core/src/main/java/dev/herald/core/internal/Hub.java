@@ -6,9 +6,12 @@ import dev.herald.core.spi.Engine;
 import dev.herald.core.spi.EngineListener;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Node-local routing: which open subscriptions match a topic.
@@ -31,6 +34,11 @@ final class Hub<T> implements EngineListener<T> {
     private final ConcurrentHashMap<String, Route<T>> exact = new ConcurrentHashMap<>();
     private final PatternIndex<BrokerSubscription<T>> patterns = new PatternIndex<>();
     private final AtomicInteger blocking = new AtomicInteger();
+    /**
+     * Bumped after every change of the pattern index: a route's cached list of the patterns that match its topic
+     * is good while it was computed under the current version.
+     */
+    private final AtomicLong patternsVersion = new AtomicLong();
     /** See {@link Route#awaitDispatch}. */
     private final ConcurrentHashMap<Thread, Route<?>> waits = new ConcurrentHashMap<>();
     private static final int MAX_WAIT_CHAIN = 64;
@@ -73,9 +81,32 @@ final class Hub<T> implements EngineListener<T> {
         private volatile Thread dispatcher;
         /** The hub's record of which thread waits for which route's dispatch; touched only by waiting closes. */
         private final ConcurrentHashMap<Thread, Route<?>> waits;
+        private final Hub<T> hub;
+        /** The pattern subscriptions that match this topic, as of a version of the index; dispatch only. */
+        private PatternMatches<T> patternMatches;
 
-        Route(ConcurrentHashMap<Thread, Route<?>> waits) {
-            this.waits = waits;
+        Route(Hub<T> hub) {
+            this.hub = hub;
+            this.waits = hub.waits;
+        }
+
+        /**
+         * The pattern subscriptions matching this topic. Recomputed only when the pattern index changed since
+         * the last dispatch, so a publish to a subscribed topic does not walk the trie. A pattern that registers
+         * while this runs is seen by this message or by the next, as with a walk. Dispatch only.
+         */
+        BrokerSubscription<T>[] patternMatches(String topic) {
+            long version = hub.patternsVersion.get();
+            PatternMatches<T> cached = patternMatches;
+            if (cached == null || cached.version != version) {
+                List<BrokerSubscription<T>> found = new ArrayList<>();
+                hub.patterns.forEachMatch(topic, found::add);
+                @SuppressWarnings("unchecked")
+                BrokerSubscription<T>[] array = found.toArray((BrokerSubscription<T>[]) EMPTY);
+                cached = new PatternMatches<>(version, array);
+                patternMatches = cached;
+            }
+            return cached.subscriptions;
         }
 
         BrokerSubscription<T>[] subscribers() {
@@ -203,13 +234,21 @@ final class Hub<T> implements EngineListener<T> {
         }
     }
 
+    /** One computed list of a topic's matching patterns, and the index version it is good for. */
+    private record PatternMatches<T>(long version, BrokerSubscription<T>[] subscriptions) {
+    }
+
     @Override
     public void onMessage(Message<T> message) {
         Route<T> route = exact.get(message.topic());
         if (route != null) {
             route.dispatch(message);
-        }
-        if (!patterns.isEmpty()) {
+            if (!patterns.isEmpty()) {
+                for (BrokerSubscription<T> subscription : route.patternMatches(message.topic())) {
+                    subscription.offer(message, 0);
+                }
+            }
+        } else if (!patterns.isEmpty()) {
             patterns.forEachMatch(message.topic(), subscription -> subscription.offer(message, 0));
         }
     }
@@ -221,12 +260,13 @@ final class Hub<T> implements EngineListener<T> {
         boolean first;
         if (Topics.isPattern(filter)) {
             first = patterns.add(filter, subscription);
+            patternsVersion.incrementAndGet();
         } else {
             boolean[] created = new boolean[1];
             exact.compute(filter, (topic, route) -> {
                 if (route == null) {
                     created[0] = true;
-                    route = new Route<>(waits);
+                    route = new Route<>(this);
                 }
                 route.add(subscription);
                 return route;
@@ -258,6 +298,7 @@ final class Hub<T> implements EngineListener<T> {
                 int before = patterns.size();
                 last = patterns.remove(filter, subscription);
                 removed[0] = patterns.size() < before;
+                patternsVersion.incrementAndGet();
             }
         } else {
             boolean[] emptied = new boolean[1];
