@@ -165,18 +165,8 @@ class DropOldestStressTest {
 
             CountDownLatch start = new CountDownLatch(1);
             AtomicBoolean publishing = new AtomicBoolean(true);
-            List<Future<?>> publishers = new ArrayList<>();
-            for (int p = 0; p < PUBLISHERS; p++) {
-                int publisher = p;
-                publishers.add(threads.submit(() -> {
-                    Random random = new Random(publisher);
-                    start.await();
-                    for (int i = 0; i < PER_PUBLISHER; i++) {
-                        ledger.publish(broker, TOPICS.get(random.nextInt(TOPICS.size())), new Payload(publisher, i));
-                    }
-                    return null;
-                }));
-            }
+            List<Future<?>> publishers =
+                    ledger.startPublishers(threads, broker, TOPICS, PUBLISHERS, PER_PUBLISHER, start);
             List<Future<?>> churners = new ArrayList<>();
             for (int c = 0; c < CHURNERS; c++) {
                 int churner = c;

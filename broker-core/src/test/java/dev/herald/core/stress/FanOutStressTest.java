@@ -18,7 +18,6 @@ import dev.herald.core.policy.DeliveryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -240,18 +239,8 @@ class FanOutStressTest {
 
     private void publishConcurrently(Broker<Payload> broker, PublishLedger ledger) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
-        List<Future<?>> publishers = new ArrayList<>();
-        for (int p = 0; p < PUBLISHERS; p++) {
-            int publisher = p;
-            publishers.add(threads.submit(() -> {
-                Random random = new Random(publisher);
-                start.await();
-                for (int i = 0; i < PER_PUBLISHER; i++) {
-                    ledger.publish(broker, TOPICS.get(random.nextInt(TOPICS.size())), new Payload(publisher, i));
-                }
-                return null;
-            }));
-        }
+        List<Future<?>> publishers =
+                ledger.startPublishers(threads, broker, TOPICS, PUBLISHERS, PER_PUBLISHER, start);
         start.countDown();
         for (Future<?> publisher : publishers) {
             publisher.get(30, TimeUnit.SECONDS);

@@ -8,9 +8,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.herald.core.Broker;
 import dev.herald.core.PublishResult;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -21,6 +26,30 @@ import java.util.function.BooleanSupplier;
  */
 final class PublishLedger {
     private final Map<String, Map<Long, Payload>> accepted = new ConcurrentHashMap<>();
+
+    /**
+     * Starts publisher tasks: each waits for {@code start}, then publishes {@code perPublisher} payloads
+     * {@code (publisher, i)} through {@link #publish}, each to a topic drawn from {@code topics} by a generator
+     * seeded with the publisher's number.
+     *
+     * @return the tasks, to wait for
+     */
+    List<Future<?>> startPublishers(ExecutorService threads, Broker<Payload> broker, List<String> topics,
+                                    int publishers, int perPublisher, CountDownLatch start) {
+        List<Future<?>> tasks = new ArrayList<>();
+        for (int p = 0; p < publishers; p++) {
+            int publisher = p;
+            tasks.add(threads.submit(() -> {
+                Random random = new Random(publisher);
+                start.await();
+                for (int i = 0; i < perPublisher; i++) {
+                    publish(broker, topics.get(random.nextInt(topics.size())), new Payload(publisher, i));
+                }
+                return null;
+            }));
+        }
+        return tasks;
+    }
 
     /** Publishes and records the outcome; fails the test on any rejection or on an offset handed out twice. */
     PublishResult.Accepted publish(Broker<Payload> broker, String topic, Payload payload) {
