@@ -292,23 +292,23 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     // ---------------------------------------------------------------- publisher side
 
     /**
-     * Hands one message to this subscription. Called by the hub from the topic's dispatch.
+     * Hands one message to this subscription. Called by the hub, under the engine's lock for the topic.
      *
-     * @param sequence the message's sequence in the topic's ring, 0 if it has none (no ring, or a pattern)
+     * @return whether the subscriber was called (direct mode), which the caller counts with
+     *         {@link #countDirectDeliveries}, once for all the subscriptions of one message
      */
-    void offer(Message<T> message, long sequence) {
+    boolean offer(Message<T> message, long sequence) {
         if (directExact && state == LIVE) {
-            deliverDirect(message);
-            return;
+            return deliverDirect(message);
         }
         if (readsRing && state == LIVE && sequence > liveFromSequence) {
             // In the ring already: only make sure the drain runs. The ring's tail was stored before this read
             // (the route's dispatch count store orders them), and the drain re-reads the tail after clearing the
             // flag, so one of the two sees the other.
             wake();
-            return;
+            return false;
         }
-        offerToQueue(message);
+        return offerToQueue(message);
     }
 
     @Override
@@ -319,28 +319,29 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     }
 
     /** Direct mode, exact topic, live: no lock (see the class comment). */
-    private void deliverDirect(Message<T> message) {
-        if (deliver(message)) {
+    private boolean deliverDirect(Message<T> message) {
+        boolean called = deliver(message);
+        if (called) {
             DELIVERED.setRelease(this, delivered + 1);
         }
         endBatch();
+        return called;
     }
 
-    private void offerToQueue(Message<T> message) {
+    private boolean offerToQueue(Message<T> message) {
         if (policy.isDirect()) {
-            offerDirect(message);
-            return;
+            return offerDirect(message);
         }
         boolean schedule = false;
         queueLock.lock();
         try {
             int current = state;
             if (current >= CLOSING) {
-                return;
+                return false;
             }
             if (current == RECOVERING) {
                 schedule = bufferWhileRecovering(message);
-                return;
+                return false;
             }
             if (queue.size() >= policy.capacity()) {
                 switch (policy.overflow()) {
@@ -371,23 +372,25 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                 scheduleDrain();
             }
         }
+        return false;
     }
 
-    /** Messages handed to the subscriber so far; the broker's delivered count is the sum of these. */
-    long deliveredCount() {
-        return delivered;
+    /** Adds deliveries made by {@link #offer} to the broker's counter; see there. */
+    void countDirectDeliveries(int count) {
+        broker.countDelivered(count);
     }
 
-    private void offerDirect(Message<T> message) {
+    private boolean offerDirect(Message<T> message) {
         if (directExact && state == LIVE) {
-            deliverDirect(message);
-            return;
+            return deliverDirect(message);
         }
+        boolean called = false;
         deliveryLock.lock();
         try {
             int current = state;
             if (current == LIVE) {
                 if (deliver(message)) {
+                    called = true;
                     // Single writer (deliveryLock): a release store is enough for readers of stats().
                     DELIVERED.setRelease(this, delivered + 1);
                 }
@@ -407,6 +410,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         } finally {
             deliveryLock.unlock();
         }
+        return called;
     }
 
     /**
@@ -521,6 +525,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     }
                     if (deliver(earlier)) {
                         delivered++;
+                        broker.countDelivered(1);
                     }
                     endBatch();
                 }
@@ -529,6 +534,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     endBatch();
                 }
                 delivered += history.size();
+                broker.countDelivered(history.size());
                 Message<T> buffered;
                 while (true) {
                     queueLock.lock();
@@ -545,6 +551,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     if (buffered.offset() > replayedUpTo && deliver(buffered)) {
                         endBatch();
                         delivered++;
+                        broker.countDelivered(1);
                     }
                 }
             } finally {
@@ -733,6 +740,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     handed += deliverFromRing();
                 }
                 DELIVERED.setRelease(this, delivered + handed);
+                broker.countDelivered(handed);
                 endBatch();
                 budget -= taken + fromRing;
             }

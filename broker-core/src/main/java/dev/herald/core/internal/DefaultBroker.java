@@ -62,13 +62,7 @@ public final class DefaultBroker<T> implements Broker<T> {
 
     private final LongAdder published = new LongAdder();
     private final LongAdder rejected = new LongAdder();
-    /**
-     * Deliveries of subscriptions already unregistered. The broker's delivered count is this plus the open
-     * subscriptions' own counts, so no publish pays for a shared counter; {@code statsLock} makes the move of a
-     * closing subscription's count from one to the other atomic for readers, so the total never goes down.
-     */
-    private long deliveredByClosed;
-    private final Object statsLock = new Object();
+    private final LongAdder delivered = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder subscriberErrors = new LongAdder();
     private final LongAdder slowConsumersClosed = new LongAdder();
@@ -291,16 +285,11 @@ public final class DefaultBroker<T> implements Broker<T> {
     public BrokerStats stats() {
         long pending = 0;
         long uncountedDrops = 0;
-        long delivered;
-        synchronized (statsLock) {
-            delivered = deliveredByClosed;
-            for (BrokerSubscription<T> subscription : subscriptions) {
-                delivered += subscription.deliveredCount();
-                pending += subscription.pending();
-                uncountedDrops += subscription.uncountedDrops();
-            }
+        for (BrokerSubscription<T> subscription : subscriptions) {
+            pending += subscription.pending();
+            uncountedDrops += subscription.uncountedDrops();
         }
-        return new BrokerStats(published.sum(), rejected.sum(), delivered, dropped.sum() + uncountedDrops,
+        return new BrokerStats(published.sum(), rejected.sum(), delivered.sum(), dropped.sum() + uncountedDrops,
                 subscriberErrors.sum(), slowConsumersClosed.sum(), engine.topicCount(), subscriptions.size(),
                 pending);
     }
@@ -371,15 +360,7 @@ public final class DefaultBroker<T> implements Broker<T> {
     // ---------------------------------------------------------------- called by subscriptions
 
     void unregister(BrokerSubscription<T> subscription) {
-        boolean removed;
-        synchronized (statsLock) {
-            removed = subscriptions.remove(subscription);
-            if (removed) {
-                // Closed: its count no longer changes.
-                deliveredByClosed += subscription.deliveredCount();
-            }
-        }
-        if (removed) {
+        if (subscriptions.remove(subscription)) {
             hub.unregister(subscription);
         }
     }
@@ -391,6 +372,12 @@ public final class DefaultBroker<T> implements Broker<T> {
 
     long nanoTime() {
         return clock.nanoTime();
+    }
+
+    void countDelivered(long count) {
+        if (count > 0) {
+            delivered.add(count);
+        }
     }
 
     void countDropped(long count) {

@@ -143,7 +143,7 @@ final class Hub<T> implements EngineListener<T> {
             offered = without(offered, subscription);
         }
 
-        /** Hands a message to the subscriptions that take it, and wakes the ring's sleeping readers. */
+        /** Hands a message to the subscriptions that take it; returns how many direct ones were called. */
         void dispatch(Message<T> message) {
             TopicRing<T> ring = this.ring;
             long sequence = ring == null ? 0 : ring.append(message, this);
@@ -152,11 +152,21 @@ final class Hub<T> implements EngineListener<T> {
             // offered, against a reader that goes to sleep and then looks at the tail.
             dispatchCount++;
             try {
+                BrokerSubscription<T>[] offered = this.offered;
+                int direct = 0;
+                BrokerSubscription<T> counter = null;
                 for (BrokerSubscription<T> subscription : offered) {
-                    subscription.offer(message, sequence);
+                    if (subscription.offer(message, sequence)) {
+                        direct++;
+                        counter = subscription;
+                    }
                 }
                 if (ring != null) {
                     ring.wakeSleepers();
+                }
+                if (counter != null) {
+                    // Added to the broker's counter once per message, not once per subscriber.
+                    counter.countDirectDeliveries(direct);
                 }
             } finally {
                 DISPATCH_COUNT.setRelease(this, dispatchCount + 1);
@@ -245,11 +255,17 @@ final class Hub<T> implements EngineListener<T> {
             route.dispatch(message);
             if (!patterns.isEmpty()) {
                 for (BrokerSubscription<T> subscription : route.patternMatches(message.topic())) {
-                    subscription.offer(message, 0);
+                    if (subscription.offer(message, 0)) {
+                        subscription.countDirectDeliveries(1);
+                    }
                 }
             }
         } else if (!patterns.isEmpty()) {
-            patterns.forEachMatch(message.topic(), subscription -> subscription.offer(message, 0));
+            patterns.forEachMatch(message.topic(), subscription -> {
+                if (subscription.offer(message, 0)) {
+                    subscription.countDirectDeliveries(1);
+                }
+            });
         }
     }
 
