@@ -238,11 +238,9 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         queueLock.lock();
         try {
             if (readsRing) {
-                // The bound applies when the drain next looks; report now what it will find.
-                long waiting = queue.size() + ringLag();
-                long excess = Math.max(0, waiting - policy.capacity());
-                return new SubscriptionStats(delivered, droppedOldest + excess, droppedNewest, droppedOnClose,
-                        (replay.size() - replayIndex) + waiting - excess, errors);
+                applyBoundUnderLock();
+                return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose,
+                        (replay.size() - replayIndex) + queue.size() + ringLag(), errors);
             }
             return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose, pending, errors);
         } finally {
@@ -251,18 +249,25 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     }
 
     /**
-     * Ring mode: messages already beyond the bound that the drain has not yet counted as dropped (it counts when
-     * it next looks). The broker adds these to its dropped count, so that count never lags the subscriptions'.
+     * Ring mode: counts as dropped now what lies beyond the bound, as the drain would when it next looks, so that
+     * counts read afterwards (this subscription's, the broker's) include it. The broker calls it before it reads its
+     * counters, which then never lag the subscriptions' and never go down.
      */
-    long uncountedDrops() {
+    void applyBound() {
         if (!readsRing) {
-            return 0;
+            return;
         }
         queueLock.lock();
         try {
-            return Math.max(0, queue.size() + ringLag() - policy.capacity());
+            applyBoundUnderLock();
         } finally {
             queueLock.unlock();
+        }
+    }
+
+    private void applyBoundUnderLock() {
+        if (state == LIVE) {
+            dropBeyondBound(ring.tail());
         }
     }
 

@@ -284,12 +284,11 @@ public final class DefaultBroker<T> implements Broker<T> {
     @Override
     public BrokerStats stats() {
         long pending = 0;
-        long uncountedDrops = 0;
         for (BrokerSubscription<T> subscription : subscriptions) {
+            subscription.applyBound();
             pending += subscription.pending();
-            uncountedDrops += subscription.uncountedDrops();
         }
-        return new BrokerStats(published.sum(), rejected.sum(), delivered.sum(), dropped.sum() + uncountedDrops,
+        return new BrokerStats(published.sum(), rejected.sum(), delivered.sum(), dropped.sum(),
                 subscriberErrors.sum(), slowConsumersClosed.sum(), engine.topicCount(), subscriptions.size(),
                 pending);
     }

@@ -199,12 +199,29 @@ class DropOldestStressTest {
                     return round;
                 }));
             }
+            // A monitoring thread: the broker's counters are counters, they never go down, not even for a moment.
+            Future<Integer> monitor = threads.submit(() -> {
+                start.await();
+                BrokerStats previous = broker.stats();
+                int reads = 1;
+                while (publishing.get()) {
+                    BrokerStats now = broker.stats();
+                    reads++;
+                    if (now.published() < previous.published() || now.delivered() < previous.delivered()
+                            || now.dropped() < previous.dropped()) {
+                        throw new AssertionError("broker counters went down: " + previous + " then " + now);
+                    }
+                    previous = now;
+                }
+                return reads;
+            });
             start.countDown();
             for (Future<?> publisher : publishers) {
                 publisher.get(30, TimeUnit.SECONDS);
             }
             publishing.set(false);
             gate.countDown();
+            assertTrue(monitor.get(10, TimeUnit.SECONDS) > 1, "the monitor never read the counters twice");
             int rounds = 0;
             for (Future<?> churner : churners) {
                 rounds += (Integer) churner.get(30, TimeUnit.SECONDS);
