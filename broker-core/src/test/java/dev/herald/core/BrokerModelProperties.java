@@ -137,6 +137,7 @@ class BrokerModelProperties {
                     return world;
                 })
                 .withAction(12, new Publish())
+                .withAction(4, new PublishAll())
                 .withAction(4, new SubscribeExact())
                 .withAction(4, new SubscribeWildcard())
                 .withAction(4, new SubscribeFrom())
@@ -181,6 +182,14 @@ class BrokerModelProperties {
         @Override
         public Arbitrary<Transformer<World>> transformer() {
             return topics().map(t -> Transformer.mutate("publish to " + t, w -> w.publish(t)));
+        }
+    }
+
+    private static final class PublishAll extends WhileOpen {
+        @Override
+        public Arbitrary<Transformer<World>> transformer() {
+            return Combinators.combine(topics(), Arbitraries.integers().between(0, 4)).as((t, n) ->
+                    Transformer.mutate("publish " + n + " at once to " + t, w -> w.publishAll(t, n)));
         }
     }
 
@@ -331,7 +340,8 @@ class BrokerModelProperties {
         }
     }
 
-    record Handle(int id, String filter, Subscription subscription, Recorder recorder) {
+    /** An open or closed subscription of the run; {@code blocks} if its delivery policy is {@code block}. */
+    record Handle(int id, String filter, Subscription subscription, Recorder recorder, boolean blocks) {
     }
 
     static final class World {
@@ -366,16 +376,57 @@ class BrokerModelProperties {
         void publish(String topic) {
             String data = "m" + ++sequence;
             PublishResult result = broker.publish(topic, data).toCompletableFuture().join();
-            PublishResult.Accepted accepted = assertInstanceOf(PublishResult.Accepted.class, result);
+            accepted(topic, data, assertInstanceOf(PublishResult.Accepted.class, result));
+            verify();
+        }
+
+        /** A batch is, to every observer, the same messages published one after another with no time between. */
+        void publishAll(String topic, int count) {
+            List<String> data = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                data.add("m" + ++sequence);
+            }
+            List<PublishResult> results = broker.publishAll(topic, data).toCompletableFuture().join();
+            assertEquals(count, results.size(), "one result per message");
+            // As documented, a block subscription anywhere makes the broker publish a batch one message at a time.
+            boolean oneByOne = handles.values().stream()
+                    .anyMatch(h -> h.blocks() && h.subscription().isOpen());
+            Statistics.label("publish all").collect(count == 0 ? "empty" : oneByOne ? "one by one" : "at once");
+            if (count == 0) {
+                verify();
+                return;
+            }
+            if (oneByOne) {
+                for (int i = 0; i < count; i++) {
+                    accepted(topic, data.get(i), assertInstanceOf(PublishResult.Accepted.class, results.get(i)));
+                }
+            } else {
+                PublishResult.Accepted first = assertInstanceOf(PublishResult.Accepted.class, results.get(0));
+                boolean swept = sweptBefore(topic, first.epoch());
+                List<ReferenceBroker.PublishResult> expected = model.publishAll(topic, data, swept);
+                for (int i = 0; i < count; i++) {
+                    check(topic, data.get(i), expected.get(i),
+                            assertInstanceOf(PublishResult.Accepted.class, results.get(i)));
+                }
+            }
+            verify();
+        }
+
+        /** Applies an accepted publish to the model, and checks what the broker said about it. */
+        private void accepted(String topic, String data, PublishResult.Accepted accepted) {
             boolean swept = sweptBefore(topic, accepted.epoch());
             ReferenceBroker.PublishResult expected = model.publish(topic, data, swept);
             Statistics.label("publish").collect(swept ? "topic swept by age before"
                     : expected.newLifetime() ? "new topic lifetime" : "existing topic");
+            check(topic, data, expected, accepted);
+        }
+
+        private void check(String topic, String data, ReferenceBroker.PublishResult expected,
+                           PublishResult.Accepted accepted) {
             bindEpoch(topic, expected.message().lifetime(), accepted.epoch());
             assertEquals(topic, accepted.topic());
             assertEquals(expected.message().offset(), accepted.offset(), "offset of " + data + " on " + topic);
             assertEquals(FakeClock.instantAt(expected.message().acceptedNanos()), accepted.timestamp());
-            verify();
         }
 
         void subscribeLive(String filter, How how) {
@@ -389,7 +440,8 @@ class BrokerModelProperties {
             assertEquals(filter, subscription.filter());
             assertTrue(subscription.isOpen());
             checkPosition(filter, expected.positionOffset(), expected.lifetime(), position);
-            handles.put(expected.id(), new Handle(expected.id(), filter, subscription, recorder));
+            handles.put(expected.id(), new Handle(expected.id(), filter, subscription, recorder,
+                    how.delivery() == Delivery.BLOCK));
             verify();
         }
 
@@ -451,7 +503,8 @@ class BrokerModelProperties {
             Statistics.label("resume").collect((fromLifetime == expected.lifetime() ? "same epoch" : "other epoch")
                     + (expected.recovered() ? ", recovered" : ", not recovered")
                     + (expected.replay().isEmpty() ? ", nothing replayed" : ", replayed"));
-            handles.put(expected.id(), new Handle(expected.id(), topic, subscription, recorder));
+            handles.put(expected.id(), new Handle(expected.id(), topic, subscription, recorder,
+                    how.delivery() == Delivery.BLOCK));
             verify();
         }
 
@@ -463,7 +516,8 @@ class BrokerModelProperties {
                     model.subscribeLast(topic, n, sweptBefore(topic, position.epoch()));
             checkPosition(topic, expected.positionOffset(), expected.lifetime(), position);
             assertEquals(expected.recovered(), subscription.recovered(), "recovered() after replaying the last " + n);
-            handles.put(expected.id(), new Handle(expected.id(), topic, subscription, recorder));
+            handles.put(expected.id(), new Handle(expected.id(), topic, subscription, recorder,
+                    how.delivery() == Delivery.BLOCK));
             verify();
         }
 
@@ -526,6 +580,12 @@ class BrokerModelProperties {
             PublishResult.Rejected refused = assertInstanceOf(PublishResult.Rejected.class, result);
             assertEquals(RejectReason.BROKER_CLOSED, refused.reason());
             rejected++;
+            List<PublishResult> batch = broker.publishAll(topic, List.of("late", "later")).toCompletableFuture().join();
+            assertEquals(2, batch.size());
+            for (PublishResult each : batch) {
+                assertEquals(RejectReason.BROKER_CLOSED, assertInstanceOf(PublishResult.Rejected.class, each).reason());
+                rejected++;
+            }
             HeraldException e = assertThrows(HeraldException.class,
                     () -> broker.subscribe(topic, m -> fail("subscription after close got " + m)));
             assertEquals(RejectReason.BROKER_CLOSED, e.reason());

@@ -2,6 +2,7 @@ package dev.herald.core;
 
 import dev.herald.core.spi.Engine;
 import dev.herald.core.spi.EngineListener;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -28,6 +29,11 @@ public abstract class ForwardingEngine<T> implements Engine<T> {
     @Override
     public CompletionStage<PublishResult> publish(String topic, T data) {
         return delegate().publish(topic, data);
+    }
+
+    @Override
+    public CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
+        return delegate().publishAll(topic, data);
     }
 
     @Override

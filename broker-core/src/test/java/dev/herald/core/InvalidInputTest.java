@@ -10,6 +10,8 @@ import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.core.spi.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -116,6 +118,42 @@ class InvalidInputTest {
             assertTrue(rejected.message().contains("null"), rejected.message());
             assertEquals(0, broker.stats().topics(), "a refused publish creates no topic");
         }
+    }
+
+    @Test
+    void aBatchWithAnyInvalidPartIsRefusedWholeAndPublishesNothing() {
+        try (Broker<String> broker = Broker.<String>builder().executor(Runnable::run)
+                .history(HistoryPolicy.lastN(10)).maxTopics(1).build()) {
+            List<String> received = new ArrayList<>();
+            broker.subscribe(">", m -> received.add(m.data()));
+
+            List<PublishResult.Rejected> nullElement =
+                    rejectedAll(broker.publishAll("a", Arrays.asList("1", null, "3")), 3);
+            assertEquals(RejectReason.INVALID_PAYLOAD, nullElement.get(0).reason());
+            assertTrue(nullElement.get(0).message().contains("data[1]"), nullElement.get(0).message());
+
+            List<PublishResult.Rejected> badTopic = rejectedAll(broker.publishAll("a..b", List.of("1", "2")), 2);
+            assertEquals(RejectReason.INVALID_TOPIC, badTopic.get(0).reason());
+            assertTrue(badTopic.get(1).message().contains("'a..b'"), badTopic.get(1).message());
+            assertEquals(RejectReason.INVALID_TOPIC,
+                    rejectedAll(broker.publishAll("a.*", List.of("1")), 1).get(0).reason());
+
+            assertEquals(List.of(), broker.publishAll("a", List.of()).toCompletableFuture().join());
+            assertThrows(NullPointerException.class, () -> broker.publishAll("a", null));
+            assertEquals(0, broker.stats().topics(), "a refused or empty batch creates no topic");
+
+            assertTrue(broker.publish("a", "first").toCompletableFuture().join().accepted());
+            List<PublishResult.Rejected> overLimit = rejectedAll(broker.publishAll("b", List.of("1", "2")), 2);
+            assertEquals(RejectReason.TOO_MANY_TOPICS, overLimit.get(1).reason());
+
+            assertEquals(List.of("first"), received, "nothing of a refused batch may reach a subscriber");
+            assertEquals(1, broker.stats().published());
+            assertEquals(3 + 2 + 1 + 2, broker.stats().rejected(), "each refused element counts once");
+        }
+        Broker<String> closed = broker();
+        closed.close();
+        assertEquals(RejectReason.BROKER_CLOSED,
+                rejectedAll(closed.publishAll("a", List.of("1")), 1).get(0).reason());
     }
 
     @Test
@@ -275,6 +313,17 @@ class InvalidInputTest {
     private static PublishResult.Rejected rejected(java.util.concurrent.CompletionStage<PublishResult> stage) {
         PublishResult result = stage.toCompletableFuture().join();
         return assertInstanceOf(PublishResult.Rejected.class, result);
+    }
+
+    private static List<PublishResult.Rejected> rejectedAll(
+            java.util.concurrent.CompletionStage<List<PublishResult>> stage, int size) {
+        List<PublishResult> results = stage.toCompletableFuture().join();
+        assertEquals(size, results.size(), "one result per element");
+        List<PublishResult.Rejected> rejected = new ArrayList<>();
+        for (PublishResult result : results) {
+            rejected.add(assertInstanceOf(PublishResult.Rejected.class, result));
+        }
+        return rejected;
     }
 
     private static HeraldException failure(java.util.concurrent.CompletionStage<?> stage) {

@@ -198,6 +198,27 @@ class SharedTopicQueueProperties {
             PublishResult result = broker.publish(TOPIC, "m" + expected).toCompletableFuture().join();
             assertEquals(expected, assertInstanceOf(PublishResult.Accepted.class, result).offset(),
                     "offset of publish #" + expected);
+            offered(expected);
+        }
+
+        /** Publishes {@code n} messages in one batch; to every model, the same as {@code n} publishes. */
+        void publishAll(int n) {
+            List<String> data = new ArrayList<>();
+            for (long offset = published + 1; offset <= published + n; offset++) {
+                data.add("m" + offset);
+            }
+            List<PublishResult> results = broker.publishAll(TOPIC, data).toCompletableFuture().join();
+            assertEquals(n, results.size());
+            for (PublishResult result : results) {
+                long expected = published + 1;
+                assertEquals(expected, assertInstanceOf(PublishResult.Accepted.class, result).offset(),
+                        "offset of publish #" + expected);
+                offered(expected);
+            }
+        }
+
+        /** Every subscription open now is offered the message just published at {@code expected}. */
+        private void offered(long expected) {
             published = expected;
             for (Tracked t : subs) {
                 if (t.model == null) {
@@ -321,10 +342,10 @@ class SharedTopicQueueProperties {
 
     // ------------------------------------------------------------------ steps of a run
 
-    private enum Op { PUBLISH, CATCH_UP, SUBSCRIBE, CLOSE, REPLAY_LAST, REPLAY_FROM }
+    private enum Op { PUBLISH, PUBLISH_ALL, CATCH_UP, SUBSCRIBE, CLOSE, REPLAY_LAST, REPLAY_FROM }
 
     /**
-     * One step: publish {@code n} messages, let everyone catch up, open a subscription with {@code capacity},
+     * One step: publish {@code n} messages one by one or in one batch, let everyone catch up, open a subscription with {@code capacity},
      * close the {@code n}-th open {@code dropOldest} subscription, or open one that replays.
      */
     private record Step(Op op, int n, int capacity) {
@@ -332,6 +353,7 @@ class SharedTopicQueueProperties {
         public String toString() {
             return switch (op) {
                 case PUBLISH -> "publish " + n;
+                case PUBLISH_ALL -> "publish " + n + " at once";
                 case CATCH_UP -> "catch up";
                 case SUBSCRIBE -> "subscribe dropOldest(" + capacity + ")";
                 case CLOSE -> "close #" + n;
@@ -351,7 +373,8 @@ class SharedTopicQueueProperties {
     }
 
     private static Arbitrary<Step> publishes(Arbitrary<Integer> counts) {
-        return counts.map(n -> new Step(Op.PUBLISH, n, 0));
+        return Combinators.combine(Arbitraries.frequency(Tuple.of(2, Op.PUBLISH), Tuple.of(1, Op.PUBLISH_ALL)), counts)
+                .as((op, n) -> new Step(op, n, 0));
     }
 
     private static Arbitrary<Step> structural() {
@@ -432,6 +455,14 @@ class SharedTopicQueueProperties {
                         } else {
                             rig.checkCounters(when + ", after publishing #" + rig.published);
                         }
+                    }
+                }
+                case PUBLISH_ALL -> {
+                    rig.publishAll(step.n());
+                    if (checkEveryPublish) {
+                        rig.check(when);
+                    } else {
+                        rig.checkCounters(when);
                     }
                 }
                 case CATCH_UP -> {

@@ -9,6 +9,7 @@ import dev.herald.core.SubscribeOptions;
 import dev.herald.core.Subscriber;
 import dev.herald.core.Subscription;
 import dev.herald.core.TopicStats;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
@@ -52,6 +53,11 @@ public final class ControllableBroker implements Broker<RawJson> {
     public CompletionStage<PublishResult> publish(String topic, RawJson data) {
         BiFunction<String, RawJson, CompletionStage<PublishResult>> p = publish;
         return p != null ? p.apply(topic, data) : delegate.publish(topic, data);
+    }
+
+    @Override
+    public CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends RawJson> data) {
+        return delegate.publishAll(topic, data);
     }
 
     @Override

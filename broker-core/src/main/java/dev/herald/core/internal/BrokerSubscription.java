@@ -316,6 +316,32 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         return offerToQueue(message);
     }
 
+    /**
+     * Hands messages {@code from} (inclusive) to {@code to} (exclusive) of a batch to this subscription, as
+     * {@link #offer} does one by one. A live ring reader is only woken, once: it finds them in the ring.
+     *
+     * @param firstSequence the ring sequence of the first, or 0 if the topic has no ring
+     * @return how many the subscriber was called with (direct mode)
+     */
+    int offerAll(List<Message<T>> messages, int from, int to, long firstSequence) {
+        long fromRing = firstSequence - liveFromSequence;
+        if (readsRing && state == LIVE && fromRing + (to - from) > 1) {
+            // The last is past the sequence this reader went live from. Any before it go to the queue, as offer does.
+            for (int i = from; i < to && fromRing <= 0; i++, fromRing++) {
+                offerToQueue(messages.get(i));
+            }
+            wake();
+            return 0;
+        }
+        int called = 0;
+        for (int i = from; i < to; i++) {
+            if (offer(messages.get(i), firstSequence == 0 ? 0 : firstSequence + (i - from))) {
+                called++;
+            }
+        }
+        return called;
+    }
+
     @Override
     public void wake() {
         if (state == LIVE && !drainScheduled && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {

@@ -20,6 +20,9 @@ import dev.herald.core.spi.Engine;
 import dev.herald.core.spi.EngineContext;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -143,6 +146,63 @@ public final class DefaultBroker<T> implements Broker<T> {
                 count(r);
             } else {
                 rejected.increment();
+            }
+        });
+    }
+
+    @Override
+    public CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
+        // One copy, so that the checks below and the engine see the same elements whatever the caller's list does.
+        Object[] items = data.toArray();
+        RejectReason reason = null;
+        String problem = null;
+        if (!open) {
+            reason = RejectReason.BROKER_CLOSED;
+            problem = "broker is closed";
+        } else if (!Topics.isValidName(topic)) {
+            try {
+                Topics.requireName(topic);
+            } catch (HeraldException e) {
+                reason = e.reason();
+                problem = e.getMessage();
+            }
+        } else {
+            for (int i = 0; i < items.length && reason == null; i++) {
+                if (items[i] == null) {
+                    reason = RejectReason.INVALID_PAYLOAD;
+                    problem = "data[" + i + "] must not be null; nothing of the batch was published";
+                }
+            }
+        }
+        if (reason != null) {
+            rejected.add(items.length);
+            return CompletableFuture.completedFuture(
+                    Collections.nCopies(items.length, new PublishResult.Rejected(reason, problem)));
+        }
+        if (items.length == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        @SuppressWarnings("unchecked")
+        List<T> checked = (List<T>) Arrays.asList(items);
+        if (hub.hasBlockingSubscriptions()) {
+            // Each message waits for room on its own, as publish does.
+            List<PublishResult> results = new ArrayList<>(items.length);
+            CompletionStage<?> previous = CompletableFuture.completedFuture(null);
+            for (T item : checked) {
+                previous = previous.thenCompose(ignored -> publish(topic, item)).thenAccept(results::add);
+            }
+            return previous.thenApply(ignored -> results);
+        }
+        return engine.publishAll(topic, checked).whenComplete((results, e) -> {
+            if (results == null) {
+                rejected.add(items.length);
+            } else if (results instanceof AcceptedBatch) {
+                // Counted without making a result object per message.
+                published.add(results.size());
+            } else {
+                long accepted = results.stream().filter(PublishResult::accepted).count();
+                published.add(accepted);
+                rejected.add(results.size() - accepted);
             }
         });
     }

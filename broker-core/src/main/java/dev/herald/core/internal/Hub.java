@@ -42,6 +42,8 @@ final class Hub<T> implements EngineListener<T> {
     /** See {@link Route#awaitDispatch}. */
     private final ConcurrentHashMap<Thread, Route<?>> waits = new ConcurrentHashMap<>();
     private static final int MAX_WAIT_CHAIN = 64;
+    /** Messages of a batch written to the ring between two wake-ups of its sleeping readers. */
+    private static final int DISPATCH_CHUNK = 64;
 
     Hub(Engine<T> engine) {
         this.engine = engine;
@@ -174,6 +176,48 @@ final class Hub<T> implements EngineListener<T> {
         }
 
         /**
+         * Hands consecutive messages to the subscriptions that take them, as {@link #dispatch} does for one, a chunk
+         * at a time: the chunk into the ring, then each offered subscription takes the chunk in order, then the
+         * sleeping ring readers are woken. Ring readers are so woken once per chunk, not once per message, yet early
+         * enough to drain the start of a long batch while the rest is still being written.
+         */
+        void dispatchAll(List<Message<T>> messages) {
+            TopicRing<T> ring = this.ring;
+            dispatcher = Thread.currentThread();
+            dispatchCount++;
+            try {
+                int direct = 0;
+                BrokerSubscription<T> counter = null;
+                int size = messages.size();
+                for (int from = 0; from < size; from += DISPATCH_CHUNK) {
+                    int to = Math.min(size, from + DISPATCH_CHUNK);
+                    long firstSequence = 0;
+                    if (ring != null) {
+                        firstSequence = ring.appendAll(messages, from, to, this);
+                        // Orders the ring's tail before the reads below of who sleeps and what is offered, as the
+                        // dispatch count's store does in dispatch.
+                        VarHandle.fullFence();
+                    }
+                    for (BrokerSubscription<T> subscription : offered) {
+                        int called = subscription.offerAll(messages, from, to, firstSequence);
+                        if (called > 0) {
+                            direct += called;
+                            counter = subscription;
+                        }
+                    }
+                    if (ring != null) {
+                        ring.wakeSleepers();
+                    }
+                }
+                if (counter != null) {
+                    counter.countDirectDeliveries(direct);
+                }
+            } finally {
+                DISPATCH_COUNT.setRelease(this, dispatchCount + 1);
+            }
+        }
+
+        /**
          * Waits until a dispatch in progress on another thread has finished, unless that dispatch waits, directly or
          * through other waiting dispatches, for one that runs on this thread: a callback of topic A that closes a
          * subscription of topic B while a callback of B closes one of A. Then it returns at once, and the closed
@@ -266,6 +310,37 @@ final class Hub<T> implements EngineListener<T> {
                     subscription.countDirectDeliveries(1);
                 }
             });
+        }
+    }
+
+    /** A batch of one topic: one route lookup and one pattern match for all of it. */
+    @Override
+    public void onMessages(List<Message<T>> messages) {
+        String topic = messages.get(0).topic();
+        Route<T> route = exact.get(topic);
+        if (route != null) {
+            route.dispatchAll(messages);
+        }
+        if (patterns.isEmpty()) {
+            return;
+        }
+        List<BrokerSubscription<T>> matches;
+        if (route != null) {
+            matches = Arrays.asList(route.patternMatches(topic));
+        } else {
+            matches = new ArrayList<>();
+            patterns.forEachMatch(topic, matches::add);
+        }
+        for (BrokerSubscription<T> subscription : matches) {
+            int direct = 0;
+            for (Message<T> message : messages) {
+                if (subscription.offer(message, 0)) {
+                    direct++;
+                }
+            }
+            if (direct > 0) {
+                subscription.countDirectDeliveries(direct);
+            }
         }
     }
 

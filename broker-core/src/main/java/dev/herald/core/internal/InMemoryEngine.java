@@ -16,6 +16,8 @@ import dev.herald.core.spi.EngineContext;
 import dev.herald.core.spi.EngineListener;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -83,39 +85,85 @@ public final class InMemoryEngine<T> implements Engine<T> {
 
     @Override
     public CompletionStage<PublishResult> publish(String topic, T data) {
+        TopicLog<T> log = lockLive(topic);
+        if (log == null) {
+            return CompletableFuture.completedFuture(refusal(topic));
+        }
+        try {
+            long nowNanos = expiresByAge ? clock.nanoTime() : 0;
+            Message<T> message = sequence(log, topic, data, clock.now(), nowNanos);
+            listener.onMessage(message);
+            removeIfUnused(log);
+            return CompletableFuture.completedFuture(new PublishResult.Accepted(
+                    message.id(), topic, message.offset(), log.epoch, message.timestamp()));
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    /**
+     * One lock, one timestamp and consecutive offsets for the whole batch, handed to the listener in one call.
+     * Refused whole (closed, topic limit) or accepted whole.
+     */
+    @Override
+    public CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
+        TopicLog<T> log = lockLive(topic);
+        if (log == null) {
+            return CompletableFuture.completedFuture(Collections.nCopies(data.size(), refusal(topic)));
+        }
+        try {
+            long nowNanos = expiresByAge ? clock.nanoTime() : 0;
+            Instant timestamp = clock.now();
+            @SuppressWarnings("unchecked")
+            Message<T>[] messages = (Message<T>[]) new Message<?>[data.size()];
+            int index = 0;
+            for (T item : data) {
+                messages[index++] = sequence(log, topic, item, timestamp, nowNanos);
+            }
+            listener.onMessages(Arrays.asList(messages));
+            removeIfUnused(log);
+            return CompletableFuture.completedFuture(new AcceptedBatch<>(messages, log.epoch));
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    /** Under the log's lock: the next offset, the message, and its place in history. */
+    private Message<T> sequence(TopicLog<T> log, String topic, T data, Instant timestamp, long nowNanos) {
+        long offset = ++log.lastOffset;
+        Message<T> message = new Message<>(log.idPrefix + offset, topic, offset, timestamp, data);
+        if (!retainsNothing) {
+            log.append(message, weigher.applyAsLong(data), nowNanos, policy);
+        }
+        return message;
+    }
+
+    /**
+     * The topic's log, created if needed, locked and not removed; {@code null} if the engine is closed or the
+     * topic would pass the limit ({@link #refusal} tells which).
+     */
+    private TopicLog<T> lockLive(String topic) {
         for (;;) {
             if (closed) {
-                return rejected(RejectReason.BROKER_CLOSED, "broker is closed");
+                return null;
             }
             TopicLog<T> log = topics.get(topic);
-            if (log == null) {
-                log = create(topic);
-                if (log == null) {
-                    return rejected(RejectReason.TOO_MANY_TOPICS,
-                            "topic '" + topic + "' would pass the limit of " + maxTopics + " topics");
-                }
+            if (log == null && (log = create(topic)) == null) {
+                return null;
             }
             log.lock.lock();
-            try {
-                if (log.removed) {
-                    continue;
-                }
-                long nowNanos = expiresByAge ? clock.nanoTime() : 0;
-                Instant timestamp = clock.now();
-                long offset = ++log.lastOffset;
-                String id = log.idPrefix + offset;
-                Message<T> message = new Message<>(id, topic, offset, timestamp, data);
-                if (!retainsNothing) {
-                    log.append(message, weigher.applyAsLong(data), nowNanos, policy);
-                }
-                listener.onMessage(message);
-                removeIfUnused(log);
-                return CompletableFuture.completedFuture(
-                        new PublishResult.Accepted(id, topic, offset, log.epoch, timestamp));
-            } finally {
-                log.lock.unlock();
+            if (!log.removed) {
+                return log;
             }
+            log.lock.unlock();
         }
+    }
+
+    private PublishResult refusal(String topic) {
+        return closed
+                ? new PublishResult.Rejected(RejectReason.BROKER_CLOSED, "broker is closed")
+                : new PublishResult.Rejected(RejectReason.TOO_MANY_TOPICS,
+                        "topic '" + topic + "' would pass the limit of " + maxTopics + " topics");
     }
 
     @Override
@@ -283,9 +331,5 @@ public final class InMemoryEngine<T> implements Engine<T> {
     @SuppressWarnings("unchecked")
     private History<T> noHistory() {
         return (History<T>) NO_HISTORY;
-    }
-
-    private static CompletionStage<PublishResult> rejected(RejectReason reason, String message) {
-        return CompletableFuture.completedFuture(new PublishResult.Rejected(reason, message));
     }
 }

@@ -4,7 +4,10 @@ import dev.herald.core.History;
 import dev.herald.core.HistoryQuery;
 import dev.herald.core.PublishResult;
 import dev.herald.core.TopicStats;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -39,6 +42,28 @@ public interface Engine<T> extends AutoCloseable {
      *         or {@link PublishResult.Rejected} (for example for too many topics, or when closed)
      */
     CompletionStage<PublishResult> publish(String topic, T data);
+
+    /**
+     * Sequences and stores several messages of one topic, in list order. Topic and payloads are already
+     * validated, and the list is not empty.
+     *
+     * <p>An engine that can sequence a batch at once overrides this. The in-memory engine takes the topic's lock
+     * once, gives the batch consecutive offsets and one timestamp, and hands it to
+     * {@link EngineListener#onMessages} in one call. The default publishes the elements one after another, each
+     * once the previous one completed, so other publishes to the topic may come between them.
+     *
+     * @param topic a valid topic name
+     * @param data  the payloads, none {@code null}; the engine may keep the list, the caller must not change it
+     * @return one outcome per element, in list order, as {@link #publish} would give it
+     */
+    default CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
+        List<PublishResult> results = new ArrayList<>(data.size());
+        CompletionStage<?> previous = CompletableFuture.completedFuture(null);
+        for (T item : data) {
+            previous = previous.thenCompose(ignored -> publish(topic, item)).thenAccept(results::add);
+        }
+        return previous.thenApply(ignored -> results);
+    }
 
     /**
      * Reads retained messages of one topic. Must not create the topic.

@@ -1,6 +1,7 @@
 package dev.herald.core.spi;
 
 import dev.herald.core.Message;
+import java.util.List;
 
 /**
  * Receives every message an engine sequences, whichever node published it.
@@ -20,6 +21,19 @@ public interface EngineListener<T> {
      * @param message the message
      */
     void onMessage(Message<T> message);
+
+    /**
+     * Messages of one topic with consecutive offsets, sequenced together by {@link Engine#publishAll}: the same
+     * contract as {@link #onMessage} for each of them, in list order. The default hands them over one by one; the
+     * broker's own listener routes the batch once and wakes each subscription once.
+     *
+     * @param messages the messages, at least one, oldest first; the listener must not change the list
+     */
+    default void onMessages(List<Message<T>> messages) {
+        for (Message<T> message : messages) {
+            onMessage(message);
+        }
+    }
 
     /**
      * Whether this node has an open subscription (exact or pattern) that matches the topic. An engine that keeps

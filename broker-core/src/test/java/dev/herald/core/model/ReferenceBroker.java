@@ -242,26 +242,39 @@ public final class ReferenceBroker {
      * @param sweptBefore whether the broker had removed the topic, which the model allowed ({@link #mayBeGone})
      */
     public PublishResult publish(String topic, String data, boolean sweptBefore) {
+        return publishAll(topic, List.of(data), sweptBefore).get(0);
+    }
+
+    /**
+     * Publishes messages at once: one after another within one lifetime of the topic, nothing in between.
+     *
+     * @param sweptBefore as in {@link #publish}
+     */
+    public List<PublishResult> publishAll(String topic, List<String> data, boolean sweptBefore) {
         requireOpen();
         Topic t = resolve(topic, sweptBefore);
         boolean created = t == null;
         if (created) {
             t = create(topic);
         }
-        Msg message = new Msg(topic, t.lifetime, ++t.lastOffset, data, now);
-        t.kept.add(message);
-        while (t.kept.size() > maxCount || weight(t.kept) > maxBytes) {
-            t.kept.remove(0);
+        List<PublishResult> results = new ArrayList<>();
+        for (String each : data) {
+            Msg message = new Msg(topic, t.lifetime, ++t.lastOffset, each, now);
+            t.kept.add(message);
+            while (t.kept.size() > maxCount || weight(t.kept) > maxBytes) {
+                t.kept.remove(0);
+            }
+            published++;
+            for (Sub s : subs.values()) {
+                if (s.open && matches(s.filter, topic)) {
+                    s.received.add(message);
+                }
+            }
+            results.add(new PublishResult(message, created && results.isEmpty()));
         }
         t.maybeGone = false;
-        published++;
-        for (Sub s : subs.values()) {
-            if (s.open && matches(s.filter, topic)) {
-                s.received.add(message);
-            }
-        }
         settleAll();
-        return new PublishResult(message, created);
+        return results;
     }
 
     /**

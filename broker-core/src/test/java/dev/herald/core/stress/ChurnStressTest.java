@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herald.core.Broker;
+import dev.herald.core.PublishResult;
 import dev.herald.core.SubscribeOptions;
 import dev.herald.core.Subscription;
 import dev.herald.core.SubscriptionStats;
@@ -123,11 +124,23 @@ class ChurnStressTest {
                 Random random = new Random(100 + publisher);
                 for (long i = 0; churnersDone.getCount() > 0; i++) {
                     String topic = TOPICS.get(random.nextInt(TOPICS.size()));
-                    Payload payload = new Payload(publisher, i);
-                    if (ledger != null) {
-                        ledger.publish(broker, topic, payload);
+                    if (random.nextInt(4) == 0) {
+                        // A batch, which a subscription may join or leave in the middle of, as of any publish.
+                        List<Payload> batch = new ArrayList<>();
+                        for (int n = 1 + random.nextInt(16); n > 0; n--) {
+                            batch.add(new Payload(publisher, i++));
+                        }
+                        if (ledger != null) {
+                            ledger.publishAll(broker, topic, batch);
+                        } else {
+                            assertTrue(broker.publishAll(topic, batch).toCompletableFuture().join().stream()
+                                    .allMatch(PublishResult::accepted));
+                        }
+                    } else if (ledger != null) {
+                        ledger.publish(broker, topic, new Payload(publisher, i));
                     } else {
-                        assertTrue(broker.publish(topic, payload).toCompletableFuture().join().accepted());
+                        assertTrue(broker.publish(topic, new Payload(publisher, i)).toCompletableFuture().join()
+                                .accepted());
                     }
                     if (i % 8 == 0) {
                         LockSupport.parkNanos(20_000);

@@ -29,8 +29,9 @@ final class PublishLedger {
 
     /**
      * Starts publisher tasks: each waits for {@code start}, then publishes {@code perPublisher} payloads
-     * {@code (publisher, i)} through {@link #publish}, each to a topic drawn from {@code topics} by a generator
-     * seeded with the publisher's number.
+     * {@code (publisher, i)} in order, to topics drawn from {@code topics} by a generator seeded with the
+     * publisher's number: mostly one at a time through {@link #publish}, and one time in four a run of up to 64 to
+     * one topic through {@link #publishAll}.
      *
      * @return the tasks, to wait for
      */
@@ -42,8 +43,17 @@ final class PublishLedger {
             tasks.add(threads.submit(() -> {
                 Random random = new Random(publisher);
                 start.await();
-                for (int i = 0; i < perPublisher; i++) {
-                    publish(broker, topics.get(random.nextInt(topics.size())), new Payload(publisher, i));
+                for (int i = 0; i < perPublisher; ) {
+                    String topic = topics.get(random.nextInt(topics.size()));
+                    if (random.nextInt(4) == 0) {
+                        List<Payload> batch = new ArrayList<>();
+                        for (int n = 1 + random.nextInt(64); n > 0 && i < perPublisher; n--) {
+                            batch.add(new Payload(publisher, i++));
+                        }
+                        publishAll(broker, topic, batch);
+                    } else {
+                        publish(broker, topic, new Payload(publisher, i++));
+                    }
                 }
                 return null;
             }));
@@ -57,9 +67,37 @@ final class PublishLedger {
         if (!(result instanceof PublishResult.Accepted ok)) {
             throw new AssertionError("publish of " + payload + " to " + topic + " refused: " + result);
         }
+        record(topic, ok, payload);
+        return ok;
+    }
+
+    /**
+     * Publishes a batch and records each outcome, as {@link #publish} does; also fails unless the batch got
+     * consecutive offsets and one timestamp, which the in-memory engine promises while no subscription blocks.
+     */
+    List<PublishResult.Accepted> publishAll(Broker<Payload> broker, String topic, List<Payload> payloads) {
+        List<PublishResult> results = broker.publishAll(topic, payloads).toCompletableFuture().join();
+        assertEquals(payloads.size(), results.size(), "one result per payload");
+        List<PublishResult.Accepted> accepted = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            if (!(results.get(i) instanceof PublishResult.Accepted ok)) {
+                throw new AssertionError(
+                        "publish of " + payloads.get(i) + " to " + topic + " refused: " + results.get(i));
+            }
+            if (i > 0) {
+                PublishResult.Accepted first = accepted.get(0);
+                assertEquals(first.offset() + i, ok.offset(), "offsets of one batch on " + topic);
+                assertEquals(first.timestamp(), ok.timestamp(), "timestamps of one batch on " + topic);
+            }
+            record(topic, ok, payloads.get(i));
+            accepted.add(ok);
+        }
+        return accepted;
+    }
+
+    private void record(String topic, PublishResult.Accepted ok, Payload payload) {
         Payload previous = accepted.computeIfAbsent(topic, t -> new ConcurrentHashMap<>()).put(ok.offset(), payload);
         assertNull(previous, () -> "offset " + ok.offset() + " of " + topic + " assigned twice");
-        return ok;
     }
 
     Payload payload(String topic, long offset) {
