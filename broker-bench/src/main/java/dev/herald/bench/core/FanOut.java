@@ -1,6 +1,7 @@
 package dev.herald.bench.core;
 
 import dev.herald.core.policy.DeliveryPolicy;
+import java.util.List;
 
 /**
  * One way of getting messages from a publisher to subscribers, set up for a number of topics each with its own
@@ -22,6 +23,17 @@ interface FanOut extends AutoCloseable {
     void publish(int topic, Object payload);
 
     /**
+     * Publishes several messages to one topic, in order, through the variant's batch API if it has one.
+     *
+     * @param topic    the topic's index
+     * @param payloads the payloads
+     * @throws UnsupportedOperationException if the variant has no batch API
+     */
+    default void publishAll(int topic, List<Object> payloads) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no batch publish");
+    }
+
+    /**
      * Called by a publisher that has waited over a millisecond for its subscribers, to restart delivery that
      * stalled with messages still queued. Nothing to do for a variant that never stalls.
      */
@@ -39,8 +51,9 @@ interface FanOut extends AutoCloseable {
     /**
      * Creates a variant by name.
      *
-     * @param variant          {@code plainLoop}, {@code submissionPublisher}, {@code heraldQueued} or
-     *                         {@code heraldDirect}
+     * @param variant          {@code plainLoop}, {@code submissionPublisher}, {@code heraldQueued},
+     *                         {@code heraldDirect}, or {@code heraldQueuedBatch} and {@code heraldDirectBatch}
+     *                         (the same two, published to through {@link #publishAll})
      * @param countersByTopic  for each topic, one counter per subscriber
      * @return the running variant
      */
@@ -48,8 +61,8 @@ interface FanOut extends AutoCloseable {
         return switch (variant) {
             case "plainLoop" -> new PlainLoopFanOut(countersByTopic);
             case "submissionPublisher" -> new SubmissionPublisherFanOut(countersByTopic, QUEUE_CAPACITY);
-            case "heraldQueued" -> new HeraldFanOut(countersByTopic, DeliveryPolicy.dropOldest(QUEUE_CAPACITY));
-            case "heraldDirect" -> new HeraldFanOut(countersByTopic, DeliveryPolicy.direct());
+            case "heraldQueued", "heraldQueuedBatch" -> new HeraldFanOut(countersByTopic, DeliveryPolicy.dropOldest(QUEUE_CAPACITY));
+            case "heraldDirect", "heraldDirectBatch" -> new HeraldFanOut(countersByTopic, DeliveryPolicy.direct());
             default -> throw new IllegalArgumentException("unknown variant " + variant);
         };
     }

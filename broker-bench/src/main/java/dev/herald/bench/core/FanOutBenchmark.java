@@ -1,5 +1,7 @@
 package dev.herald.bench.core;
 
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +23,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * <p>Shapes are {@code topics x subscribersPerTopic}. Variants: {@code plainLoop} (the floor),
  * {@code submissionPublisher} (JDK, one executor thread), {@code heraldQueued} (dropOldest(1024), the broker's
- * default executor) and {@code heraldDirect}. At the end of each trial every subscriber must hold exactly the
+ * default executor) and {@code heraldDirect}, each publishing message by message. {@code heraldQueuedBatch} and
+ * {@code heraldDirectBatch} are the same two brokers, but the batch goes out through
+ * {@link dev.herald.core.Broker#publishAll}, one call per topic; the JDK variants have no batch API. At the end of each trial every subscriber must hold exactly the
  * messages published to its topic, and Herald must report nothing rejected or dropped.
  */
 @State(Scope.Benchmark)
@@ -37,13 +41,18 @@ public class FanOutBenchmark {
     public String shape;
 
     /** Which delivery mechanism; see {@link FanOut#create}. */
-    @Param({"plainLoop", "submissionPublisher", "heraldQueued", "heraldDirect"})
+    @Param({"plainLoop", "submissionPublisher", "heraldQueued", "heraldDirect", "heraldQueuedBatch",
+            "heraldDirectBatch"})
     public String variant;
 
     private int topics;
     private int subscribersPerTopic;
     private Counter[] counters;
     private FanOut fanOut;
+    /** Whether the variant publishes each topic's share of a batch in one call. */
+    private boolean batched;
+    /** One topic's share of a batch, for the batched variants. */
+    private List<Object> topicShare;
     /** Messages each subscriber must have received once the current operation is done. */
     private long expectedPerSubscriber;
 
@@ -76,6 +85,8 @@ public class FanOutBenchmark {
             byTopic[i / subscribersPerTopic][i % subscribersPerTopic] = counters[i];
         }
         fanOut = FanOut.create(variant, byTopic);
+        batched = variant.endsWith("Batch");
+        topicShare = Collections.nCopies(BATCH / topics, PAYLOAD);
         expectedPerSubscriber = 0;
     }
 
@@ -98,8 +109,14 @@ public class FanOutBenchmark {
     public void fanOut(Delivered delivered) {
         FanOut target = fanOut;
         int topicCount = topics;
-        for (int i = 0; i < BATCH; i++) {
-            target.publish(i % topicCount, PAYLOAD);
+        if (batched) {
+            for (int topic = 0; topic < topicCount; topic++) {
+                target.publishAll(topic, topicShare);
+            }
+        } else {
+            for (int i = 0; i < BATCH; i++) {
+                target.publish(i % topicCount, PAYLOAD);
+            }
         }
         expectedPerSubscriber += BATCH / topicCount;
         Counter.awaitAll(counters, expectedPerSubscriber, target);

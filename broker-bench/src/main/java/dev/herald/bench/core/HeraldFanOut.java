@@ -3,6 +3,7 @@ package dev.herald.bench.core;
 import dev.herald.core.Broker;
 import dev.herald.core.BrokerStats;
 import dev.herald.core.policy.DeliveryPolicy;
+import java.util.List;
 
 /**
  * Herald's in-process broker with its in-memory engine, its default executor and no history, every subscription
@@ -26,6 +27,11 @@ final class HeraldFanOut implements FanOut {
     @Override
     public void publish(int topic, Object payload) {
         broker.publish(topicNames[topic], payload);
+    }
+
+    @Override
+    public void publishAll(int topic, List<Object> payloads) {
+        broker.publishAll(topicNames[topic], payloads);
     }
 
     /** The broker's counters, for checks by the benchmarks. */
