@@ -14,6 +14,8 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -721,7 +723,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                         fromRing = (int) Math.max(0, ringTo - ringFrom + 1);
                     }
                     if (taken + fromRing == 0) {
-                        if (!mayLinger) {
+                        if (!mayLinger || otherTasksWait()) {
                             lastDrainEnd = System.nanoTime();
                             if (readsRing) {
                                 return DrainEnd.IDLE;
@@ -810,10 +812,20 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         long start = System.nanoTime();
         for (int looks = 1; pending == 0 && ringLag() == 0 && state == LIVE; looks++) {
             Thread.onSpinWait();
-            if ((looks & 31) == 0 && System.nanoTime() - start > LINGER_NANOS) {
+            if ((looks & 31) == 0 && (System.nanoTime() - start > LINGER_NANOS || otherTasksWait())) {
                 return;
             }
         }
+    }
+
+    /**
+     * Whether other tasks wait for a thread of the pool this drain runs on: then lingering would keep them waiting
+     * (the drains of a topic's other subscriptions, typically) for messages this one may never get. Known only for a
+     * fork-join pool; on other executors a drain lingers as the time limit allows.
+     */
+    private static boolean otherTasksWait() {
+        return Thread.currentThread() instanceof ForkJoinWorkerThread worker
+                && (ForkJoinTask.getQueuedTaskCount() > 0 || worker.getPool().hasQueuedSubmissions());
     }
 
     /** Under deliveryLock: the reusable batch array. */
