@@ -131,7 +131,7 @@ public final class InMemoryEngine<T> implements Engine<T> {
     /** Under the log's lock: the next offset, the message, and its place in history. */
     private Message<T> sequence(TopicLog<T> log, String topic, T data, Instant timestamp, long nowNanos) {
         long offset = ++log.lastOffset;
-        Message<T> message = new Message<>(log.idPrefix + offset, topic, offset, timestamp, data);
+        Message<T> message = Message.withIdPrefix(log.idPrefix, topic, offset, timestamp, data);
         if (!retainsNothing) {
             log.append(message, weigher.applyAsLong(data), nowNanos, policy);
         }
