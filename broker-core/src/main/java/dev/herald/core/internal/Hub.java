@@ -149,7 +149,7 @@ final class Hub<T> implements EngineListener<T> {
         void dispatch(Message<T> message) {
             TopicRing<T> ring = this.ring;
             long sequence = ring == null ? 0 : ring.append(message, this);
-            dispatcher = Thread.currentThread();
+            setDispatcher();
             // A volatile store: it also orders the ring's tail before the reads below of who sleeps and what is
             // offered, against a reader that goes to sleep and then looks at the tail.
             dispatchCount++;
@@ -183,7 +183,7 @@ final class Hub<T> implements EngineListener<T> {
          */
         void dispatchAll(List<Message<T>> messages) {
             TopicRing<T> ring = this.ring;
-            dispatcher = Thread.currentThread();
+            setDispatcher();
             dispatchCount++;
             try {
                 int direct = 0;
@@ -214,6 +214,17 @@ final class Hub<T> implements EngineListener<T> {
                 }
             } finally {
                 DISPATCH_COUNT.setRelease(this, dispatchCount + 1);
+            }
+        }
+
+        /**
+         * Records the dispatching thread for {@link #waitsFor}. Stored only when it changes: a volatile store is a
+         * full fence, and one per message (the dispatch count's) is enough.
+         */
+        private void setDispatcher() {
+            Thread self = Thread.currentThread();
+            if (dispatcher != self) {
+                dispatcher = self;
             }
         }
 
