@@ -74,6 +74,15 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
      */
     private static final long LINGER_NANOS = 5_000;
     private static final long LINGER_WHEN_IDLE_UNDER_NANOS = 4 * LINGER_NANOS;
+    /**
+     * How many times in a row a drain that found nothing, while traffic is dense and other tasks wait for its pool
+     * thread, goes to the back of the pool's queue instead of to sleep. On a pool with fewer threads than busy
+     * subscriptions the drains so take turns, each finding what arrived meanwhile, and the publisher need not wake
+     * them one message at a time.
+     */
+    private static final int EMPTY_TURNS = 1;
+    /** Pauses between two looks at the tail while lingering: each look takes the tail's cache line from the writer. */
+    private static final int LINGER_PAUSES = 16;
     /** The largest bound served from the topic's ring; larger ones keep a queue that grows only as needed. */
     static final int RING_BOUND_LIMIT = 1 << 16;
     /** The most live messages buffered while a replay is read; past it the subscription closes as slow. */
@@ -135,6 +144,8 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     private Message<T>[] batch;
     /** When the last drain run found the queue empty and ended; under deliveryLock. */
     private long lastDrainEnd = Long.MIN_VALUE / 2;
+    /** Drain only: empty turns left before the drain sleeps (see {@link #EMPTY_TURNS}). */
+    private int emptyTurnsLeft = EMPTY_TURNS;
 
     /** Exact topics: the hub's route and its ring, set once before any dispatch can see this subscription. */
     private Hub.Route<T> route;
@@ -663,7 +674,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
 
     /** What a drain run left to do. */
     private enum DrainEnd {
-        /** Messages remain: run again (the flag stays set). */
+        /** Messages remain, or may soon: run again after the tasks waiting now (the flag stays set). */
         MORE,
         /** Nothing to do, the flag is cleared. */
         DONE,
@@ -723,7 +734,14 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                         fromRing = (int) Math.max(0, ringTo - ringFrom + 1);
                     }
                     if (taken + fromRing == 0) {
-                        if (!mayLinger || otherTasksWait()) {
+                        boolean othersWait = otherTasksWait();
+                        if (mayLinger && othersWait && emptyTurnsLeft > 0) {
+                            // Traffic is dense, but other drains wait for this thread: let them run, and look
+                            // again after them. Cheaper than sleeping, as a publisher would have to wake us.
+                            emptyTurnsLeft--;
+                            return DrainEnd.MORE;
+                        }
+                        if (!mayLinger || othersWait) {
                             lastDrainEnd = System.nanoTime();
                             if (readsRing) {
                                 return DrainEnd.IDLE;
@@ -733,6 +751,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                         }
                         mayLinger = false;
                     } else {
+                        emptyTurnsLeft = EMPTY_TURNS;
                         updatePending();
                         if (waitingPublishers > 0) {
                             signalNotFull();
@@ -811,8 +830,10 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     private void linger() {
         long start = System.nanoTime();
         for (int looks = 1; pending == 0 && ringLag() == 0 && state == LIVE; looks++) {
-            Thread.onSpinWait();
-            if ((looks & 31) == 0 && (System.nanoTime() - start > LINGER_NANOS || otherTasksWait())) {
+            for (int pause = 0; pause < LINGER_PAUSES; pause++) {
+                Thread.onSpinWait();
+            }
+            if ((looks & 1) == 0 && (System.nanoTime() - start > LINGER_NANOS || otherTasksWait())) {
                 return;
             }
         }
