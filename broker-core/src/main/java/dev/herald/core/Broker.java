@@ -57,7 +57,7 @@ public interface Broker<T> extends AutoCloseable {
      * delivery policy exists, the messages are published one at a time, each waiting as {@code publish} does.
      *
      * @param topic a topic name (no wildcards)
-     * @param data  the payloads; read once, before this method returns
+     * @param data  the payloads; read before this method returns, and not to be changed meanwhile
      * @return one outcome per element, in list order; the in-memory engine completes it before returning
      * @throws NullPointerException if {@code data} is {@code null}
      */

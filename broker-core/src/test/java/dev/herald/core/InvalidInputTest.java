@@ -157,6 +157,54 @@ class InvalidInputTest {
     }
 
     @Test
+    void aBatchThatChangesWhilePublishedThrowsAndLeavesTheTopicAsItWas() {
+        try (Broker<String> broker = broker()) {
+            List<String> received = new ArrayList<>();
+            broker.subscribe("a", SubscribeOptions.live().delivery(DeliveryPolicy.direct()),
+                    m -> received.add(m.data()));
+            assertEquals(1, ((PublishResult.Accepted) broker.publish("a", "1").toCompletableFuture().join())
+                    .offset());
+            // Checked whole on the first pass; the second pass finds a null where "y" was, or one element more.
+            assertThrows(NullPointerException.class, () -> broker.publishAll("a", new ShiftingList(List.of("x", "y"),
+                    Arrays.asList("x", null))));
+            assertThrows(RuntimeException.class, () -> broker.publishAll("a", new ShiftingList(List.of("x", "y"),
+                    List.of("x", "y", "z"))));
+            assertEquals(2, ((PublishResult.Accepted) broker.publish("a", "2").toCompletableFuture().join()).offset(),
+                    "a batch that failed half-way must not use up offsets");
+            assertEquals(List.of("1", "2"), received);
+            assertEquals(List.of("1", "2"), broker.history("a", HistoryQuery.all()).toCompletableFuture().join()
+                    .messages().stream().map(Message::data).toList());
+        }
+    }
+
+    /** A list that shows one content to its first iteration and another to the later ones. */
+    private static final class ShiftingList extends java.util.AbstractList<String> {
+        private final List<String> first;
+        private final List<String> later;
+        private int iterations;
+
+        ShiftingList(List<String> first, List<String> later) {
+            this.first = first;
+            this.later = later;
+        }
+
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return (iterations++ == 0 ? first : later).iterator();
+        }
+
+        @Override
+        public String get(int index) {
+            return (iterations == 0 ? first : later).get(index);
+        }
+
+        @Override
+        public int size() {
+            return first.size();
+        }
+    }
+
+    @Test
     void nullArgumentsToSubscribeAndHistoryThrowNullPointerException() {
         try (Broker<String> broker = broker()) {
             assertThrows(NullPointerException.class, () -> broker.subscribe("a", null));

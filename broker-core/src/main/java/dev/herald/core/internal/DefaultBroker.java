@@ -152,8 +152,7 @@ public final class DefaultBroker<T> implements Broker<T> {
 
     @Override
     public CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
-        // One copy, so that the checks below and the engine see the same elements whatever the caller's list does.
-        Object[] items = data.toArray();
+        int size = data.size();
         RejectReason reason = null;
         String problem = null;
         if (!open) {
@@ -167,35 +166,39 @@ public final class DefaultBroker<T> implements Broker<T> {
                 problem = e.getMessage();
             }
         } else {
-            for (int i = 0; i < items.length && reason == null; i++) {
-                if (items[i] == null) {
+            int index = 0;
+            for (T item : data) {
+                if (item == null) {
                     reason = RejectReason.INVALID_PAYLOAD;
-                    problem = "data[" + i + "] must not be null; nothing of the batch was published";
+                    problem = "data[" + index + "] must not be null; nothing of the batch was published";
+                    break;
                 }
+                index++;
             }
         }
         if (reason != null) {
-            rejected.add(items.length);
+            rejected.add(size);
             return CompletableFuture.completedFuture(
-                    Collections.nCopies(items.length, new PublishResult.Rejected(reason, problem)));
+                    Collections.nCopies(size, new PublishResult.Rejected(reason, problem)));
         }
-        if (items.length == 0) {
+        if (size == 0) {
             return CompletableFuture.completedFuture(List.of());
         }
-        @SuppressWarnings("unchecked")
-        List<T> checked = (List<T>) Arrays.asList(items);
         if (hub.hasBlockingSubscriptions()) {
-            // Each message waits for room on its own, as publish does.
-            List<PublishResult> results = new ArrayList<>(items.length);
+            // Each message waits for room on its own, as publish does; later ones after this method returned, if the
+            // engine completes later, so they are copied first.
+            @SuppressWarnings("unchecked")
+            List<T> copy = (List<T>) Arrays.asList(data.toArray());
+            List<PublishResult> results = new ArrayList<>(size);
             CompletionStage<?> previous = CompletableFuture.completedFuture(null);
-            for (T item : checked) {
+            for (T item : copy) {
                 previous = previous.thenCompose(ignored -> publish(topic, item)).thenAccept(results::add);
             }
             return previous.thenApply(ignored -> results);
         }
-        return engine.publishAll(topic, checked).whenComplete((results, e) -> {
+        return engine.publishAll(topic, data).whenComplete((results, e) -> {
             if (results == null) {
-                rejected.add(items.length);
+                rejected.add(size);
             } else if (results instanceof AcceptedBatch) {
                 // Counted without making a result object per message.
                 published.add(results.size());

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -116,9 +117,21 @@ public final class InMemoryEngine<T> implements Engine<T> {
             Instant timestamp = clock.now();
             @SuppressWarnings("unchecked")
             Message<T>[] messages = (Message<T>[]) new Message<?>[data.size()];
+            long offset = log.lastOffset;
             int index = 0;
             for (T item : data) {
-                messages[index++] = sequence(log, topic, item, timestamp, nowNanos);
+                messages[index++] = Message.withIdPrefix(log.idPrefix, topic, ++offset, timestamp, item);
+            }
+            if (index != messages.length) {
+                throw new ConcurrentModificationException("the batch changed size while it was published");
+            }
+            // Every message was made before anything changed: a list that changed under the caller's feet (a null
+            // slipped in, or another size) has thrown above and left the topic as it was.
+            log.lastOffset = offset;
+            if (!retainsNothing) {
+                for (Message<T> message : messages) {
+                    log.append(message, weigher.applyAsLong(message.data()), nowNanos, policy);
+                }
             }
             listener.onMessages(Arrays.asList(messages));
             removeIfUnused(log);

@@ -53,7 +53,7 @@ public interface Engine<T> extends AutoCloseable {
      * once the previous one completed, so other publishes to the topic may come between them.
      *
      * @param topic a valid topic name
-     * @param data  the payloads, none {@code null}; the engine may keep the list, the caller must not change it
+     * @param data  the payloads, none {@code null}: the caller's list, to read before returning and not to keep
      * @return one outcome per element, in list order, as {@link #publish} would give it
      */
     default CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
