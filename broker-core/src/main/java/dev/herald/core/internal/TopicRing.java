@@ -11,24 +11,30 @@ import java.util.List;
  * and they share one copy of each reference instead of one queue entry each.
  *
  * <p>Messages are numbered by a ring sequence from 1 (not the topic offset, which a remote engine may skip or
- * restart). A reader that falls so far behind that a slot it wants was written again (or was not carried over
- * into a grown array) is <em>lapped</em>:
- * {@link #read} returns {@code null} and the reader counts the message as dropped. Readers that keep within their
- * bound are never lapped: the ring starts small and grows, up to twice the largest bound of its readers, whenever
- * the writer would otherwise overwrite a message a reader has not reached.
+ * restart) and stored in <em>segments</em> of {@value #SEGMENT} consecutive sequences. A segment is a fresh array,
+ * filled once, in order, and never written again: the writer never stores into memory that a reader on another
+ * core has read (that store would first have to take the cache line back from the reader's core), and a reader
+ * needs no check per message. The ring is an index of the newest segments; starting a segment replaces the oldest
+ * one in the index. A reader that falls so far behind that the segment it wants was replaced (or was not carried
+ * over into a grown index) is <em>lapped</em>: {@link #read} returns {@code null} and the reader counts the message
+ * as dropped. Readers that keep within their bound are never lapped: the ring starts at one segment and grows, up
+ * to twice the largest bound of its readers, whenever starting a segment would replace one holding a message that a
+ * reader has not taken.
  *
- * <p>Concurrency: one writer ({@link #append}, {@link #appendAll}), which the hub guarantees by calling it only from a topic's dispatch,
- * and the engine never dispatches one topic concurrently; any number of readers. Each slot is a small seqlock: the
- * writer marks it, writes the message, then stores its sequence and the tail; a reader that has read the tail takes
- * the message, then checks the slot's sequence. Growth publishes a new array; readers that still hold the old one find the messages written
- * before the growth there, and look again for later ones.
+ * <p>Concurrency: one writer ({@link #append}, {@link #appendAll}), which the hub guarantees by calling it only from
+ * a topic's dispatch, and the engine never dispatches one topic concurrently; any number of readers. The writer
+ * stores the message into its segment, then the tail (a release store); a reader reads only sequences up to a tail
+ * it has read, so what it finds in a segment whose first sequence is the one it expects is the right message. A
+ * segment's first sequence is a final field: a reader that meets a newer segment in the index slot knows it was
+ * lapped. Growth publishes a new index holding the same segments; readers that still hold the old one find there the
+ * segments made before the growth, and look again for later ones.
  *
  * @param <T> payload type
  */
 final class TopicRing<T> {
-    private static final int INITIAL_CAPACITY = 16;
-    /** In a slot's sequence while the writer replaces its message. */
-    private static final long WRITING = -1;
+    /** Messages per segment: 16 references fill one 64-byte cache line (with compressed references). */
+    static final int SEGMENT = 16;
+    private static final int SEGMENT_SHIFT = 4;
     private static final VarHandle TAIL;
     private static final VarHandle SLEEPERS;
 
@@ -59,42 +65,66 @@ final class TopicRing<T> {
         }
     }
 
-    /** One generation of storage; replaced, never resized. */
-    private static final class Slots<T> {
+    /** {@value #SEGMENT} consecutive sequences from {@code first}, a multiple of {@value #SEGMENT}. */
+    private static final class Segment<T> {
+        final long first;
         final Message<T>[] messages;
-        final long[] sequences;
-        final int mask;
 
         @SuppressWarnings("unchecked")
-        Slots(int capacity) {
-            messages = (Message<T>[]) new Message<?>[capacity];
-            sequences = new long[capacity];
-            mask = capacity - 1;
+        Segment(long first) {
+            this.first = first;
+            this.messages = (Message<T>[]) new Message<?>[SEGMENT];
         }
     }
 
-    private volatile Slots<T> slots = new Slots<>(INITIAL_CAPACITY);
+    /** One generation of the index; replaced, never resized. */
+    private static final class Slots<T> {
+        final Segment<T>[] segments;
+        final int mask;
+
+        @SuppressWarnings("unchecked")
+        Slots(int segmentCount) {
+            segments = (Segment<T>[]) new Segment<?>[segmentCount];
+            mask = segmentCount - 1;
+        }
+
+        int capacity() {
+            return segments.length << SEGMENT_SHIFT;
+        }
+
+        Segment<T> slotOf(long first) {
+            return segments[(int) (first >>> SEGMENT_SHIFT) & mask];
+        }
+    }
+
+    private volatile Slots<T> slots = new Slots<>(1);
     /** Sequence of the newest message; 0 before the first. Written by the writer only, with release semantics. */
     private volatile long tail;
     /** Readers whose drain went idle, newest first. Pushed by readers, taken whole by the writer. */
     private volatile Sleeper sleepers;
-    /** The most slots growth may reach: a power of two, at least twice the largest bound of a reader. */
-    private volatile int capacityLimit = INITIAL_CAPACITY;
+    /**
+     * The most messages growth may reach: a power of two, at least twice the largest bound of a reader, and at least
+     * two segments, so that the newest {@code bound} messages of a bound under a segment, which may span the segment
+     * being filled and the one before, are never in a segment that starting another one replaces.
+     */
+    private volatile int capacityLimit = 2 * SEGMENT;
     /**
      * Writer-only: no reader's cursor is below this. Cursors only grow, and a reader starts at the tail, so it stays
-     * a valid lower bound; the writer refreshes it, by asking the readers, only when it is about to overwrite a
-     * message above it.
+     * a valid lower bound; the writer refreshes it, by asking the readers, only when it is about to replace a segment
+     * holding a message above it.
      */
     private long lowestCursorHint;
+    /** Writer-only: the segment being filled. */
+    private Segment<T> filling;
 
     /** The sequence of the newest message, 0 if none. */
     long tail() {
         return tail;
     }
 
-    /** Number of slots now allocated. */
+    /** Number of messages the index now holds. */
     int capacity() {
-        return slots.messages.length;
+        return slots.capacity();
     }
 
     /**
@@ -113,7 +143,7 @@ final class TopicRing<T> {
      * Stores the next message. Writer only.
      *
      * @param message the message
-     * @param readers asked for their cursors, if the message would overwrite one they may still need
+     * @param readers asked for their cursors, if a segment they may still need would be replaced
      * @return its ring sequence
      */
     long append(Message<T> message, CursorSource readers) {
@@ -140,49 +170,54 @@ final class TopicRing<T> {
         return first;
     }
 
-    /** Writes one slot; the caller moves the tail over it afterwards. */
+    /** Stores one message into its segment, starting the segment if it is the first; the caller moves the tail. */
     private void write(Message<T> message, long sequence, CursorSource readers) {
+        int within = (int) sequence & (SEGMENT - 1);
+        Segment<T> segment = filling;
+        if (within == 0 || segment == null) {
+            segment = startSegment(sequence - within, sequence, readers);
+        }
+        segment.messages[within] = message;
+    }
+
+    /** Makes the segment from {@code first} and puts it in the index, growing the index first if need be. */
+    private Segment<T> startSegment(long first, long sequence, CursorSource readers) {
         Slots<T> current = slots;
-        int capacity = current.messages.length;
-        long overwritten = sequence - capacity;
-        if (overwritten > lowestCursorHint && capacity < capacityLimit) {
+        int capacity = current.capacity();
+        // The segment this one replaces in the index holds sequences up to this one.
+        long replacedLast = first - capacity + SEGMENT - 1;
+        if (replacedLast > lowestCursorHint && capacity < capacityLimit) {
             lowestCursorHint = readers.lowestCursor();
-            if (overwritten > lowestCursorHint) {
-                current = grow(current, sequence - 1);
+            if (replacedLast > lowestCursorHint) {
+                current = grow(current, first);
             }
         }
-        int index = (int) sequence & current.mask;
-        // Plain array accesses between fences, not array VarHandles: this runs per message, and the fences
-        // compile to nothing on x86 but keep the compiler's order, where VarHandle calls are not always inlined.
-        current.sequences[index] = WRITING;
-        VarHandle.storeStoreFence();
-        current.messages[index] = message;
-        VarHandle.releaseFence();
-        current.sequences[index] = sequence;
+        Segment<T> segment = new Segment<>(first);
+        current.segments[(int) (first >>> SEGMENT_SHIFT) & current.mask] = segment;
+        filling = segment;
+        return segment;
     }
 
     /**
      * The message with a sequence, which must be at most a {@link #tail()} the caller has read: that read made the
-     * slot's contents visible, so only an overwrite since needs checking.
+     * segment's contents visible, and a segment is never written again.
      *
-     * @return the message, or {@code null} if the writer has since overwritten it (the reader was lapped)
+     * @return the message, or {@code null} if its segment has since been replaced (the reader was lapped)
      */
     Message<T> read(long sequence) {
+        long first = sequence & -SEGMENT;
         Slots<T> current = slots;
         while (true) {
-            int index = (int) sequence & current.mask;
-            Message<T> message = current.messages[index];
-            // The writer marks the slot before it replaces the message, so a replaced message shows in the mark.
-            VarHandle.loadLoadFence();
-            long written = current.sequences[index];
-            if (written == sequence) {
-                return message;
+            Segment<T> segment = current.slotOf(first);
+            if (segment != null) {
+                if (segment.first == first) {
+                    return segment.messages[(int) sequence & (SEGMENT - 1)];
+                }
+                if (segment.first > first) {
+                    return null;
+                }
             }
-            if (written > sequence || written == WRITING) {
-                return null;
-            }
-            // Either written after this array was replaced by a larger one, or lapped before a growth, which
-            // copies only what the old array still held.
+            // An older segment, or none: this one was started after the index was replaced by a larger one.
             Slots<T> newer = slots;
             if (newer == current) {
                 return null;
@@ -218,20 +253,21 @@ final class TopicRing<T> {
         }
     }
 
-    /** Doubles the storage until no reader's next message would be overwritten, within the limit. */
-    private Slots<T> grow(Slots<T> current, long newest) {
-        int capacity = current.messages.length;
-        long needed = newest + 1 - lowestCursorHint;
+    /**
+     * Doubles the index until starting the segment from {@code first} would replace none that a reader still needs,
+     * within the limit, and carries the segments over.
+     */
+    private Slots<T> grow(Slots<T> current, long first) {
+        int capacity = current.capacity();
+        long needed = first + SEGMENT - 1 - lowestCursorHint;
         while (capacity < needed && capacity < capacityLimit) {
             capacity <<= 1;
         }
-        Slots<T> grown = new Slots<>(capacity);
-        long oldest = Math.max(1, newest - current.messages.length + 1);
-        for (long sequence = oldest; sequence <= newest; sequence++) {
-            int from = (int) sequence & current.mask;
-            int to = (int) sequence & grown.mask;
-            grown.messages[to] = current.messages[from];
-            grown.sequences[to] = current.sequences[from];
+        Slots<T> grown = new Slots<>(capacity >>> SEGMENT_SHIFT);
+        for (Segment<T> segment : current.segments) {
+            if (segment != null) {
+                grown.segments[(int) (segment.first >>> SEGMENT_SHIFT) & grown.mask] = segment;
+            }
         }
         slots = grown;
         return grown;

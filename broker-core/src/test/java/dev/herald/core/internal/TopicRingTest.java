@@ -68,8 +68,8 @@ class TopicRingTest {
     }
 
     @Test
-    void limitIsTheNextPowerOfTwoAtLeastTwiceTheLargestBound() {
-        int[][] cases = {{1, 16}, {8, 16}, {9, 32}, {16, 32}, {17, 64}, {100, 256}, {128, 256}, {129, 512}};
+    void limitIsTheNextPowerOfTwoAtLeastTwiceTheLargestBoundAndTwoSegments() {
+        int[][] cases = {{1, 32}, {8, 32}, {9, 32}, {16, 32}, {17, 64}, {100, 256}, {128, 256}, {129, 512}};
         for (int[] c : cases) {
             TopicRing<Long> ring = new TopicRing<>();
             ring.admitReader(c[0]);
@@ -103,15 +103,16 @@ class TopicRingTest {
             int capacity = ring.capacity();
             assertTrue(capacity >= lastCapacity && capacity <= limit, "capacity " + capacity + " after " + i);
             lastCapacity = capacity;
-            if (i <= limit) {
-                // Until the limit, nothing the stuck reader still needs is overwritten.
+            if (i < limit) {
+                // Until the limit, nothing the stuck reader still needs is replaced.
                 for (long s = 1; s <= i; s += Math.max(1, i / 7)) {
                     assertSame(appended.get((int) s), ring.read(s), "sequence " + s + " after " + i + " appends");
                 }
             }
         }
         assertEquals(limit, ring.capacity());
-        long oldestKept = 1_000 - limit + 1;
+        // Replaced a segment at a time: what is kept starts at the oldest segment still in the index.
+        long oldestKept = (1_000 & -TopicRing.SEGMENT) - limit + TopicRing.SEGMENT;
         for (long s = 1; s < oldestKept; s++) {
             assertNull(ring.read(s), "sequence " + s + " was lapped");
         }
@@ -135,7 +136,7 @@ class TopicRingTest {
     }
 
     @Test
-    void readerWithinSixteenBehindNeverMakesTheRingGrow() {
+    void readerWithinASegmentBehindNeverMakesTheRingGrowPastTwoSegments() {
         TopicRing<Long> ring = new TopicRing<>();
         ring.admitReader(1_000);
         AtomicLong cursor = new AtomicLong();
@@ -148,7 +149,8 @@ class TopicRingTest {
                 cursor.set(i);
             }
         }
-        assertEquals(16, ring.capacity());
+        // Starting a segment replaces the one before while this reader has not taken its last message yet.
+        assertEquals(2 * TopicRing.SEGMENT, ring.capacity());
     }
 
     @Test
@@ -376,7 +378,7 @@ class TopicRingTest {
                     // Lapped: the writer reached the limit and came round to this slot (or is writing it now).
                     int capacity = ring.capacity();
                     long tailNow = ring.tail();
-                    if (capacity != LIMIT || tailNow < next + capacity - 1) {
+                    if (capacity != LIMIT || tailNow < next + capacity - TopicRing.SEGMENT) {
                         reader.violation("sequence " + next + " read as null with capacity " + capacity
                                 + " and tail " + tailNow + " (cursor " + reader.cursor.get() + ")");
                     }
