@@ -932,12 +932,17 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         ringTo = from - 1;
         int handed = 0;
         long lapped = 0;
+        Message<T>[] segment = null;
         for (long sequence = from; sequence <= to; sequence++) {
             if (state != LIVE) {
                 countDiscardedOnClose((int) (to - sequence + 1));
                 break;
             }
-            Message<T> message = ring.read(sequence);
+            int within = (int) sequence & (TopicRing.SEGMENT - 1);
+            if (within == 0 || sequence == from) {
+                segment = ring.segmentOf(sequence);
+            }
+            Message<T> message = segment == null ? null : segment[within];
             if (message == null) {
                 lapped++;
             } else if (deliver(message)) {

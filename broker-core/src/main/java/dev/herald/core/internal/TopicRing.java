@@ -205,13 +205,24 @@ final class TopicRing<T> {
      * @return the message, or {@code null} if its segment has since been replaced (the reader was lapped)
      */
     Message<T> read(long sequence) {
+        Message<T>[] segment = segmentOf(sequence);
+        return segment == null ? null : segment[(int) sequence & (SEGMENT - 1)];
+    }
+
+    /**
+     * The messages of the segment holding a sequence, indexed by {@code sequence & (SEGMENT - 1)}, for a reader that
+     * takes several in a row; the same conditions as {@link #read}, for every sequence the caller reads in it.
+     *
+     * @return the segment's messages, or {@code null} if it has since been replaced (the reader was lapped)
+     */
+    Message<T>[] segmentOf(long sequence) {
         long first = sequence & -SEGMENT;
         Slots<T> current = slots;
         while (true) {
             Segment<T> segment = current.slotOf(first);
             if (segment != null) {
                 if (segment.first == first) {
-                    return segment.messages[(int) sequence & (SEGMENT - 1)];
+                    return segment.messages;
                 }
                 if (segment.first > first) {
                     return null;
