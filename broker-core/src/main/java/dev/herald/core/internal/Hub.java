@@ -145,59 +145,31 @@ final class Hub<T> implements EngineListener<T> {
             offered = without(offered, subscription);
         }
 
-        /** Hands a message to the subscriptions that take it; returns how many direct ones were called. */
+        /** Hands a message to the subscriptions that take it. */
         void dispatch(Message<T> message) {
+            dispatchAll(List.of(message));
+        }
+
+        /**
+         * Hands consecutive messages to the subscriptions that take them, a chunk at a time: the chunk into the
+         * ring, then each offered subscription takes the chunk in order, then the sleeping ring readers are woken.
+         * Ring readers are so woken once per chunk, not once per message, yet early enough to drain the start of a
+         * long batch while the rest is still being written.
+         */
+        void dispatchAll(List<Message<T>> messages) {
             TopicRing<T> ring = this.ring;
-            long sequence = ring == null ? 0 : ring.append(message, this);
+            int size = messages.size();
+            int to = Math.min(size, DISPATCH_CHUNK);
+            long firstSequence = ring == null ? 0 : ring.appendAll(messages, 0, to, this);
             setDispatcher();
             // A volatile store: it also orders the ring's tail before the reads below of who sleeps and what is
             // offered, against a reader that goes to sleep and then looks at the tail.
             dispatchCount++;
             try {
-                BrokerSubscription<T>[] offered = this.offered;
                 int direct = 0;
                 BrokerSubscription<T> counter = null;
-                for (BrokerSubscription<T> subscription : offered) {
-                    if (subscription.offer(message, sequence)) {
-                        direct++;
-                        counter = subscription;
-                    }
-                }
-                if (ring != null) {
-                    ring.wakeSleepers();
-                }
-                if (counter != null) {
-                    // Added to the broker's counter once per message, not once per subscriber.
-                    counter.countDirectDeliveries(direct);
-                }
-            } finally {
-                DISPATCH_COUNT.setRelease(this, dispatchCount + 1);
-            }
-        }
-
-        /**
-         * Hands consecutive messages to the subscriptions that take them, as {@link #dispatch} does for one, a chunk
-         * at a time: the chunk into the ring, then each offered subscription takes the chunk in order, then the
-         * sleeping ring readers are woken. Ring readers are so woken once per chunk, not once per message, yet early
-         * enough to drain the start of a long batch while the rest is still being written.
-         */
-        void dispatchAll(List<Message<T>> messages) {
-            TopicRing<T> ring = this.ring;
-            setDispatcher();
-            dispatchCount++;
-            try {
-                int direct = 0;
-                BrokerSubscription<T> counter = null;
-                int size = messages.size();
-                for (int from = 0; from < size; from += DISPATCH_CHUNK) {
-                    int to = Math.min(size, from + DISPATCH_CHUNK);
-                    long firstSequence = 0;
-                    if (ring != null) {
-                        firstSequence = ring.appendAll(messages, from, to, this);
-                        // Orders the ring's tail before the reads below of who sleeps and what is offered, as the
-                        // dispatch count's store does in dispatch.
-                        VarHandle.fullFence();
-                    }
+                int from = 0;
+                while (true) {
                     for (BrokerSubscription<T> subscription : offered) {
                         int called = subscription.offerAll(messages, from, to, firstSequence);
                         if (called > 0) {
@@ -208,8 +180,19 @@ final class Hub<T> implements EngineListener<T> {
                     if (ring != null) {
                         ring.wakeSleepers();
                     }
+                    from = to;
+                    if (from == size) {
+                        break;
+                    }
+                    to = Math.min(size, from + DISPATCH_CHUNK);
+                    if (ring != null) {
+                        firstSequence = ring.appendAll(messages, from, to, this);
+                        // The same order as the dispatch count's store gives the first chunk.
+                        VarHandle.fullFence();
+                    }
                 }
                 if (counter != null) {
+                    // Added to the broker's counter once per dispatch, not once per subscriber.
                     counter.countDirectDeliveries(direct);
                 }
             } finally {

@@ -21,7 +21,7 @@ import java.util.List;
  * to twice the largest bound of its readers, whenever starting a segment would replace one holding a message that a
  * reader has not taken.
  *
- * <p>Concurrency: one writer ({@link #append}, {@link #appendAll}), which the hub guarantees by calling it only from
+ * <p>Concurrency: one writer ({@link #appendAll}), which the hub guarantees by calling it only from
  * a topic's dispatch, and the engine never dispatches one topic concurrently; any number of readers. The writer
  * stores the message into its segment, then the tail (a release store); a reader reads only sequences up to a tail
  * it has read, so what it finds in a segment whose first sequence is the one it expects is the right message. A
@@ -140,20 +140,6 @@ final class TopicRing<T> {
     }
 
     /**
-     * Stores the next message. Writer only.
-     *
-     * @param message the message
-     * @param readers asked for their cursors, if a segment they may still need would be replaced
-     * @return its ring sequence
-     */
-    long append(Message<T> message, CursorSource readers) {
-        long sequence = tail + 1;
-        write(message, sequence, readers);
-        TAIL.setRelease(this, sequence);
-        return sequence;
-    }
-
-    /**
      * Stores messages {@code from} (inclusive) to {@code to} (exclusive) of a list, and moves the tail once, after
      * the last: readers that watch the tail see one change for all of them, rather than take its cache line away
      * from the writer once per message. Writer only.
@@ -252,7 +238,7 @@ final class TopicRing<T> {
     }
 
     /**
-     * Writer, after {@link #append} and a full fence (the caller's volatile store): wakes every sleeping reader.
+     * Writer, after {@link #appendAll} and a full fence: wakes every sleeping reader.
      * A plain read of the stack head when nobody sleeps.
      */
     void wakeSleepers() {

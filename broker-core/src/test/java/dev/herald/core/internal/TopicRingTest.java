@@ -50,6 +50,11 @@ class TopicRingTest {
         return ring::tail;
     }
 
+    /** Appends one message, as a dispatch of one does. */
+    private static <T> long append(TopicRing<T> ring, Message<T> message, TopicRing.CursorSource readers) {
+        return ring.appendAll(List.of(message), 0, 1, readers);
+    }
+
     @Test
     void readReturnsEachAppendedMessageNumberedFromOne() {
         TopicRing<Long> ring = new TopicRing<>();
@@ -58,7 +63,7 @@ class TopicRingTest {
         for (long i = 1; i <= 10; i++) {
             Message<Long> m = message(i);
             appended.add(m);
-            assertEquals(i, ring.append(m, keepsUp(ring)));
+            assertEquals(i, append(ring, m, keepsUp(ring)));
             assertEquals(i, ring.tail());
         }
         for (int i = 0; i < appended.size(); i++) {
@@ -75,7 +80,7 @@ class TopicRingTest {
             ring.admitReader(c[0]);
             // A reader that never moves from 0 makes the ring grow as far as it may.
             for (long i = 1; i <= 4L * c[1]; i++) {
-                ring.append(message(i), () -> 0);
+                append(ring, message(i), () -> 0);
             }
             assertEquals(c[1], ring.capacity(), "bound " + c[0]);
         }
@@ -83,7 +88,7 @@ class TopicRingTest {
         ring.admitReader(100);
         ring.admitReader(10);
         for (long i = 1; i <= 2_000; i++) {
-            ring.append(message(i), () -> 0);
+            append(ring, message(i), () -> 0);
         }
         assertEquals(256, ring.capacity(), "a smaller bound admitted later must not lower the limit");
     }
@@ -99,7 +104,7 @@ class TopicRingTest {
         for (long i = 1; i <= 1_000; i++) {
             Message<Long> m = message(i);
             appended.add(m);
-            ring.append(m, () -> 0);
+            append(ring, m, () -> 0);
             int capacity = ring.capacity();
             assertTrue(capacity >= lastCapacity && capacity <= limit, "capacity " + capacity + " after " + i);
             lastCapacity = capacity;
@@ -128,7 +133,7 @@ class TopicRingTest {
         AtomicLong cursor = new AtomicLong();
         for (long i = 1; i <= 10_000; i++) {
             Message<Long> m = message(i);
-            ring.append(m, cursor::get);
+            append(ring, m, cursor::get);
             assertSame(m, ring.read(i));
             cursor.set(i);
         }
@@ -141,7 +146,7 @@ class TopicRingTest {
         ring.admitReader(1_000);
         AtomicLong cursor = new AtomicLong();
         for (long i = 1; i <= 5_000; i++) {
-            ring.append(message(i), cursor::get);
+            append(ring, message(i), cursor::get);
             if (i % 16 == 0) {
                 for (long s = cursor.get() + 1; s <= i; s++) {
                     assertEquals(s, ring.read(s).data());
@@ -159,13 +164,13 @@ class TopicRingTest {
         ring.admitReader(1_000);
         AtomicLong cursor = new AtomicLong();
         for (long i = 1; i <= 40; i++) {
-            ring.append(message(i), cursor::get);
+            append(ring, message(i), cursor::get);
             cursor.set(i);
         }
         assertEquals(16, ring.capacity());
         // Sequences up to 24 were overwritten (and taken) while the ring was small; now the reader stops at 40.
         for (long i = 41; i <= 200; i++) {
-            ring.append(message(i), cursor::get);
+            append(ring, message(i), cursor::get);
         }
         assertTrue(ring.capacity() > 16, "a reader stuck at 40 while 160 more came must make the ring grow");
         for (long s = 1; s <= 40; s++) {
@@ -196,7 +201,7 @@ class TopicRingTest {
         ring.sleep(a);
         ring.sleep(b);
         ring.sleep(a);
-        ring.append(message(1), keepsUp(ring));
+        append(ring, message(1), keepsUp(ring));
         ring.wakeSleepers();
         assertEquals(2, wakes.get("a").get());
         assertEquals(1, wakes.get("b").get());
@@ -317,7 +322,7 @@ class TopicRingTest {
                         }
                     }
                     long next = sequence + 1;
-                    long got = ring.append(new Message<>("m", "t", next, NOW, next), lowest);
+                    long got = append(ring, new Message<>("m", "t", next, NOW, next), lowest);
                     if (got != next) {
                         throw new AssertionError("append " + next + " returned sequence " + got);
                     }
