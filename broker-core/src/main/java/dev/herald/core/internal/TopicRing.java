@@ -161,16 +161,16 @@ final class TopicRing<T> {
         int within = (int) sequence & (SEGMENT - 1);
         Segment<T> segment = filling;
         if (within == 0 || segment == null) {
-            segment = startSegment(sequence - within, sequence, readers);
+            segment = startSegment(sequence - within, readers);
         }
         segment.messages[within] = message;
     }
 
     /** Makes the segment from {@code first} and puts it in the index, growing the index first if need be. */
-    private Segment<T> startSegment(long first, long sequence, CursorSource readers) {
+    private Segment<T> startSegment(long first, CursorSource readers) {
         Slots<T> current = slots;
         int capacity = current.capacity();
-        // The segment this one replaces in the index holds sequences up to this one.
+        // The last sequence of the segment that this one replaces in the index.
         long replacedLast = first - capacity + SEGMENT - 1;
         if (replacedLast > lowestCursorHint && capacity < capacityLimit) {
             lowestCursorHint = readers.lowestCursor();
