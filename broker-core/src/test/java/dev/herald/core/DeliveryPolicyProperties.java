@@ -432,6 +432,31 @@ class DeliveryPolicyProperties {
         }
     }
 
+    @Property(tries = 4)
+    void aBatchWaitsForRoomMessageByMessageAndOnlyTheOverflowIsRefused(
+            @ForAll @IntRange(min = 1, max = 3) int capacity) {
+        Duration timeout = Duration.ofMillis(30);
+        try (Rig rig = new Rig(DeliveryPolicy.block(capacity, timeout), Clock.system(), HistoryPolicy.lastN(100))) {
+            List<String> batch = List.of("b1", "b2", "b3", "b4", "b5");
+            List<PublishResult> results = rig.broker.publishAll(TOPIC, batch).toCompletableFuture().join();
+            // Nothing drains (the executor is manual): the first `capacity` fit, each later one waits and times out.
+            assertEquals(batch.size(), results.size());
+            for (int i = 0; i < batch.size(); i++) {
+                if (i < capacity) {
+                    assertEquals(i + 1, assertInstanceOf(PublishResult.Accepted.class, results.get(i)).offset());
+                } else {
+                    assertEquals(RejectReason.BACKPRESSURE_TIMEOUT,
+                            assertInstanceOf(PublishResult.Rejected.class, results.get(i)).reason(), "element " + i);
+                }
+            }
+            assertEquals(capacity, rig.slowSubscription.stats().pending(), "the bound held");
+            rig.executor.runAll();
+            assertEquals(LongStream.rangeClosed(1, capacity).boxed().toList(), rig.slow.offsets);
+            assertEquals(capacity, rig.broker.stats().published());
+            assertEquals(batch.size() - capacity, rig.broker.stats().rejected());
+        }
+    }
+
     @Example
     void blockedPublisherGoesOnOnceTheSubscriberMakesRoom() throws Exception {
         try (Rig rig = new Rig(DeliveryPolicy.block(1, Duration.ofSeconds(30)), Clock.system(), HistoryPolicy.none())) {
