@@ -104,9 +104,11 @@ public final class BrokerBuilder<T> {
     }
 
     /**
-     * Measures a payload in bytes for {@link HistoryPolicy#maxBytes}.
+     * Measures a payload in bytes for {@link HistoryPolicy#maxBytes}. It is called before the message takes an
+     * offset, and only while the history policy retains messages; if it throws, or returns a negative weight
+     * ({@link IllegalStateException}), the publish throws that and publishes nothing (a batch: nothing of it).
      *
-     * @param weigher returns a payload's weight; must be fast and thread-safe
+     * @param weigher returns a payload's weight, at least 0; must be fast and thread-safe
      * @return this builder
      * @throws IllegalStateException if already set
      */

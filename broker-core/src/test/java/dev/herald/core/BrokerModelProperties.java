@@ -188,7 +188,10 @@ class BrokerModelProperties {
     private static final class PublishAll extends WhileOpen {
         @Override
         public Arbitrary<Transformer<World>> transformer() {
-            return Combinators.combine(topics(), Arbitraries.integers().between(0, 4)).as((t, n) ->
+            // Now and then a batch long enough for the engine to hand over in several chunks.
+            Arbitrary<Integer> sizes = Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.integers().between(0, 4)),
+                    Tuple.of(1, Arbitraries.integers().between(65, 200)));
+            return Combinators.combine(topics(), sizes).as((t, n) ->
                     Transformer.mutate("publish " + n + " at once to " + t, w -> w.publishAll(t, n)));
         }
     }

@@ -177,6 +177,35 @@ class InvalidInputTest {
         }
     }
 
+    @Test
+    void aWeigherThatThrowsOrReturnsANegativeWeightPublishesNothingAndLeavesNoGap() {
+        try (Broker<String> broker = Broker.<String>builder().executor(Runnable::run)
+                .history(HistoryPolicy.maxBytes(1_000)).payloadWeigher(p -> switch (p) {
+                    case "throws" -> throw new IllegalArgumentException("cannot weigh");
+                    case "negative" -> -5;
+                    default -> p.length();
+                }).build()) {
+            List<String> received = new ArrayList<>();
+            broker.subscribe("a", SubscribeOptions.live().delivery(DeliveryPolicy.direct()),
+                    m -> received.add(m.data()));
+            assertEquals(1, ((PublishResult.Accepted) broker.publish("a", "1").toCompletableFuture().join())
+                    .offset());
+            assertEquals("cannot weigh", assertThrows(IllegalArgumentException.class,
+                    () -> broker.publish("a", "throws")).getMessage());
+            IllegalStateException negative = assertThrows(IllegalStateException.class,
+                    () -> broker.publish("a", "negative"));
+            assertTrue(negative.getMessage().contains("returned -5"), negative.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> broker.publishAll("a", List.of("x", "throws")));
+            assertThrows(IllegalStateException.class, () -> broker.publishAll("a", List.of("x", "negative")));
+            assertEquals(2, ((PublishResult.Accepted) broker.publish("a", "2").toCompletableFuture().join()).offset(),
+                    "a payload that could not be weighed must not use up an offset");
+            assertEquals(List.of("1", "2"), received);
+            assertEquals(List.of("1", "2"), broker.history("a", HistoryQuery.all()).toCompletableFuture().join()
+                    .messages().stream().map(Message::data).toList());
+            assertEquals(2, broker.topicStats("a").orElseThrow().retainedBytes());
+        }
+    }
+
     /** A list that shows one content to its first iteration and another to the later ones. */
     private static final class ShiftingList extends java.util.AbstractList<String> {
         private final List<String> first;

@@ -45,6 +45,12 @@ import java.util.function.ToLongFunction;
  * @param <T> payload type
  */
 public final class InMemoryEngine<T> implements Engine<T> {
+    /**
+     * Messages of a batch handed to the listener at a time (see {@link #publishAll}): a small first chunk, so
+     * delivery starts soon; then twice as many each time, up to a limit, so the cost per chunk stays small.
+     */
+    private static final int FIRST_CHUNK = 64;
+    private static final int LARGEST_CHUNK = 1024;
     private static final History<?> NO_HISTORY = new History<>(List.of(), new StreamPosition(0, ""), 1);
 
     private final Clock clock;
@@ -86,13 +92,15 @@ public final class InMemoryEngine<T> implements Engine<T> {
 
     @Override
     public CompletionStage<PublishResult> publish(String topic, T data) {
+        // Weighed before the offset is taken: a weigher that throws must not leave a gap.
+        long weight = retainsNothing ? 0 : weigh(data);
         TopicLog<T> log = lockLive(topic);
         if (log == null) {
             return CompletableFuture.completedFuture(refusal(topic));
         }
         try {
             long nowNanos = expiresByAge ? clock.nanoTime() : 0;
-            Message<T> message = sequence(log, topic, data, clock.now(), nowNanos);
+            Message<T> message = sequence(log, topic, data, weight, clock.now(), nowNanos);
             listener.onMessage(message);
             removeIfUnused(log);
             return CompletableFuture.completedFuture(new PublishResult.Accepted(
@@ -103,37 +111,49 @@ public final class InMemoryEngine<T> implements Engine<T> {
     }
 
     /**
-     * One lock, one timestamp and consecutive offsets for the whole batch, handed to the listener in one call.
-     * Refused whole (closed, topic limit) or accepted whole.
+     * One lock, one timestamp and consecutive offsets for the whole batch; refused whole (closed, topic limit) or
+     * accepted whole. The listener gets the batch in chunks (see {@link #FIRST_CHUNK}), each as soon as it is made,
+     * so delivery on other threads overlaps with making the rest, as it does for messages published one by one.
      */
     @Override
     public CompletionStage<List<PublishResult>> publishAll(String topic, List<? extends T> data) {
+        // Everything that can fail is done on a copy before the topic changes: a list that changes under the
+        // caller's feet (a null slipped in, another size) or a weigher that throws leaves no half-published batch.
+        Object[] items = data.toArray();
+        if (items.length != data.size()) {
+            throw new ConcurrentModificationException("the batch changed size while it was published");
+        }
+        long[] weights = retainsNothing ? null : new long[items.length];
+        for (int i = 0; i < items.length; i++) {
+            @SuppressWarnings("unchecked")
+            T item = (T) items[i];
+            if (item == null) {
+                throw new NullPointerException("data[" + i + "] is null; nothing of the batch was published");
+            }
+            if (weights != null) {
+                weights[i] = weigh(item);
+            }
+        }
         TopicLog<T> log = lockLive(topic);
         if (log == null) {
-            return CompletableFuture.completedFuture(Collections.nCopies(data.size(), refusal(topic)));
+            return CompletableFuture.completedFuture(Collections.nCopies(items.length, refusal(topic)));
         }
         try {
             long nowNanos = expiresByAge ? clock.nanoTime() : 0;
             Instant timestamp = clock.now();
             @SuppressWarnings("unchecked")
-            Message<T>[] messages = (Message<T>[]) new Message<?>[data.size()];
-            long offset = log.lastOffset;
-            int index = 0;
-            for (T item : data) {
-                messages[index++] = Message.withIdPrefix(log.idPrefix, topic, ++offset, timestamp, item);
-            }
-            if (index != messages.length) {
-                throw new ConcurrentModificationException("the batch changed size while it was published");
-            }
-            // Every message was made before anything changed: a list that changed under the caller's feet (a null
-            // slipped in, or another size) has thrown above and left the topic as it was.
-            log.lastOffset = offset;
-            if (!retainsNothing) {
-                for (Message<T> message : messages) {
-                    log.append(message, weigher.applyAsLong(message.data()), nowNanos, policy);
+            Message<T>[] messages = (Message<T>[]) new Message<?>[items.length];
+            List<Message<T>> all = Arrays.asList(messages);
+            int chunk = FIRST_CHUNK;
+            for (int from = 0, to; from < items.length; from = to, chunk = Math.min(2 * chunk, LARGEST_CHUNK)) {
+                to = Math.min(items.length, from + chunk);
+                for (int i = from; i < to; i++) {
+                    @SuppressWarnings("unchecked")
+                    T item = (T) items[i];
+                    messages[i] = sequence(log, topic, item, weights == null ? 0 : weights[i], timestamp, nowNanos);
                 }
+                listener.onMessages(all.subList(from, to));
             }
-            listener.onMessages(Arrays.asList(messages));
             removeIfUnused(log);
             return CompletableFuture.completedFuture(new AcceptedBatch<>(messages, log.epoch));
         } finally {
@@ -141,14 +161,27 @@ public final class InMemoryEngine<T> implements Engine<T> {
         }
     }
 
-    /** Under the log's lock: the next offset, the message, and its place in history. */
-    private Message<T> sequence(TopicLog<T> log, String topic, T data, Instant timestamp, long nowNanos) {
+    /**
+     * Under the log's lock: the next offset, the message, and its place in history. Nothing in it can throw, so
+     * an offset once taken always has its message.
+     */
+    private Message<T> sequence(TopicLog<T> log, String topic, T data, long weight, Instant timestamp,
+                                long nowNanos) {
         long offset = ++log.lastOffset;
         Message<T> message = Message.withIdPrefix(log.idPrefix, topic, offset, timestamp, data);
         if (!retainsNothing) {
-            log.append(message, weigher.applyAsLong(data), nowNanos, policy);
+            log.append(message, weight, nowNanos, policy);
         }
         return message;
+    }
+
+    /** A payload's weight for the byte bound of history; a negative one would loosen the bound for good. */
+    private long weigh(T data) {
+        long weight = weigher.applyAsLong(data);
+        if (weight < 0) {
+            throw new IllegalStateException("the payload weigher returned " + weight + "; nothing was published");
+        }
+        return weight;
     }
 
     /**

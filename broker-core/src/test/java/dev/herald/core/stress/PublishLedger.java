@@ -47,7 +47,9 @@ final class PublishLedger {
                     String topic = topics.get(random.nextInt(topics.size()));
                     if (random.nextInt(4) == 0) {
                         List<Payload> batch = new ArrayList<>();
-                        for (int n = 1 + random.nextInt(64); n > 0 && i < perPublisher; n--) {
+                        // Mostly short batches; now and then one the engine hands over in several chunks.
+                        int size = 1 + random.nextInt(random.nextInt(8) == 0 ? 300 : 64);
+                        for (int n = size; n > 0 && i < perPublisher; n--) {
                             batch.add(new Payload(publisher, i++));
                         }
                         publishAll(broker, topic, batch);
