@@ -686,6 +686,9 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         while (true) {
             DrainEnd end = drain();
             if (end == DrainEnd.MORE) {
+                if (Thread.currentThread() instanceof ForkJoinWorkerThread && !otherTasksWait()) {
+                    continue;
+                }
                 scheduleDrain();
                 return;
             }
