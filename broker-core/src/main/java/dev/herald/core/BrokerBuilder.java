@@ -65,7 +65,9 @@ public final class BrokerBuilder<T> {
 
     /**
      * Where queued subscriptions are drained. The broker never shuts down an executor it was given. Tests use
-     * {@code Runnable::run} to make delivery synchronous and deterministic.
+     * {@code Runnable::run} to make delivery synchronous and deterministic. Without one, the broker drains on a
+     * fork-join pool of its own with one thread fewer than there are processors (at least one), as the JDK's
+     * common pool does: the publishing threads need a processor too.
      *
      * @param executor the executor
      * @return this builder

@@ -91,7 +91,10 @@ public final class DefaultBroker<T> implements Broker<T> {
             this.executor = executor;
             this.ownedExecutor = null;
         } else {
-            ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors(), p -> {
+            // One processor is left to the publishers: with as many drains as processors, a publisher and a
+            // drain share one, and each hand-over between them is a context switch.
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+            ForkJoinPool pool = new ForkJoinPool(threads, p -> {
                 ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
                 thread.setName("herald-delivery-" + thread.getPoolIndex());
                 thread.setDaemon(true);
