@@ -143,7 +143,6 @@ public final class InMemoryEngine<T> implements Engine<T> {
             Instant timestamp = clock.now();
             @SuppressWarnings("unchecked")
             Message<T>[] messages = (Message<T>[]) new Message<?>[items.length];
-            List<Message<T>> all = Arrays.asList(messages);
             int chunk = FIRST_CHUNK;
             for (int from = 0, to; from < items.length; from = to, chunk = Math.min(2 * chunk, LARGEST_CHUNK)) {
                 to = Math.min(items.length, from + chunk);
@@ -152,7 +151,9 @@ public final class InMemoryEngine<T> implements Engine<T> {
                     T item = (T) items[i];
                     messages[i] = sequence(log, topic, item, weights == null ? 0 : weights[i], timestamp, nowNanos);
                 }
-                listener.onMessages(all.subList(from, to));
+                // A list of its own per chunk, not a subList view: delivery calls get() once per message and
+                // subscriber, and a view's get() checks its range and the backing list's modification count.
+                listener.onMessages(Arrays.asList(Arrays.copyOfRange(messages, from, to)));
             }
             removeIfUnused(log);
             return CompletableFuture.completedFuture(new AcceptedBatch<>(messages, log.epoch));
