@@ -153,7 +153,8 @@ public final class InMemoryEngine<T> implements Engine<T> {
                 }
                 // A list of its own per chunk, not a subList view: delivery calls get() once per message and
                 // subscriber, and a view's get() checks its range and the backing list's modification count.
-                listener.onMessages(Arrays.asList(Arrays.copyOfRange(messages, from, to)));
+                listener.onMessages(Arrays.asList(from == 0 && to == messages.length
+                        ? messages : Arrays.copyOfRange(messages, from, to)));
             }
             removeIfUnused(log);
             return CompletableFuture.completedFuture(new AcceptedBatch<>(messages, log.epoch));
