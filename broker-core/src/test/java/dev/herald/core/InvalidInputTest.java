@@ -206,6 +206,32 @@ class InvalidInputTest {
         }
     }
 
+    @Test
+    void aHistoryPolicyThatThrowsKeepsTheMessageAndTheMessageIsStillDelivered() {
+        HistoryPolicy throwsPastTwo = (count, bytes, age) -> {
+            if (count > 2) {
+                throw new IllegalStateException("policy bug");
+            }
+            return false;
+        };
+        try (Broker<String> broker = Broker.<String>builder().executor(Runnable::run).history(throwsPastTwo)
+                .build()) {
+            List<String> received = new ArrayList<>();
+            broker.subscribe("a", SubscribeOptions.live().delivery(DeliveryPolicy.direct()),
+                    m -> received.add(m.data()));
+            for (int i = 1; i <= 3; i++) {
+                assertEquals(i, ((PublishResult.Accepted) broker.publish("a", "m" + i).toCompletableFuture().join())
+                        .offset());
+            }
+            assertEquals(List.of(4L, 5L), broker.publishAll("a", List.of("m4", "m5")).toCompletableFuture().join()
+                    .stream().map(r -> ((PublishResult.Accepted) r).offset()).toList());
+            List<String> all = List.of("m1", "m2", "m3", "m4", "m5");
+            assertEquals(all, received);
+            assertEquals(all, broker.history("a", HistoryQuery.all()).toCompletableFuture().join()
+                    .messages().stream().map(Message::data).toList());
+        }
+    }
+
     /** A list that shows one content to its first iteration and another to the later ones. */
     private static final class ShiftingList extends java.util.AbstractList<String> {
         private final List<String> first;

@@ -5,6 +5,7 @@ import dev.herald.core.Message;
 import dev.herald.core.StreamPosition;
 import dev.herald.core.TopicStats;
 import dev.herald.core.policy.HistoryPolicy;
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -20,6 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class TopicLog<T> {
     private static final int INITIAL_CAPACITY = 8;
+    private static final System.Logger LOG = System.getLogger("dev.herald.core");
 
     final String name;
     final String epoch;
@@ -39,6 +41,8 @@ final class TopicLog<T> {
     private int head;
     private int size;
     private long retainedBytes;
+    /** Whether a failure of the history policy was logged for this topic, so a broken policy does not flood the log. */
+    private boolean policyFailureLogged;
 
     TopicLog(String name, String epoch) {
         this.name = name;
@@ -60,7 +64,7 @@ final class TopicLog<T> {
 
     /** Evicts from the oldest end while the policy says so. */
     void evict(long nowNanos, HistoryPolicy policy) {
-        while (size > 0 && policy.evictOldest(size, retainedBytes, nowNanos - acceptedNanos[head])) {
+        while (size > 0 && evictsOldest(policy, nowNanos)) {
             retainedBytes -= weights[head];
             messages[head] = null;
             head = (head + 1) % messages.length;
@@ -72,6 +76,23 @@ final class TopicLog<T> {
             weights = null;
             acceptedNanos = null;
             head = 0;
+        }
+    }
+
+    /**
+     * Asks the policy about the oldest message. A policy that throws keeps it: the message being published has
+     * its offset already and must still reach its subscribers.
+     */
+    private boolean evictsOldest(HistoryPolicy policy, long nowNanos) {
+        try {
+            return policy.evictOldest(size, retainedBytes, nowNanos - acceptedNanos[head]);
+        } catch (RuntimeException e) {
+            if (!policyFailureLogged) {
+                policyFailureLogged = true;
+                LOG.log(Level.WARNING, "the history policy threw for topic '" + name
+                        + "'; its history keeps messages the policy did not decide on", e);
+            }
+            return false;
         }
     }
 

@@ -9,7 +9,8 @@ import java.util.Objects;
  * <p>The broker keeps messages oldest first and asks the policy, for the oldest one, whether it must go; it asks
  * again until the answer is no. The built-ins ({@link #none()}, {@link #lastN}, {@link #maxAge}, {@link #maxBytes},
  * combined with {@link #and}) are bounded; a custom policy must be too. Implementations must be thread-safe,
- * fast and side-effect free: they are called while a topic is held.
+ * fast and side-effect free: they are called while a topic is held. If a policy throws, the broker keeps the
+ * message it asked about (the message being published is still delivered) and logs the first failure per topic.
  */
 @FunctionalInterface
 public interface HistoryPolicy {
