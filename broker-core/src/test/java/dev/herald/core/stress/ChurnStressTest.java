@@ -26,6 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Subscriptions to topics and patterns open and close at random while publishers run. Each short-lived
@@ -51,10 +53,12 @@ class ChurnStressTest {
         assertTrue(threads.awaitTermination(10, TimeUnit.SECONDS));
     }
 
-    @Test
-    void shortLivedSubscriptionsAccountForEveryMessagePublishedWhileOpen() throws Exception {
+    @ParameterizedTest(name = "delivery on a pool of its own: {0}")
+    @ValueSource(booleans = {false, true})
+    void shortLivedSubscriptionsAccountForEveryMessagePublishedWhileOpen(boolean ownPool) throws Exception {
         // Retained history keeps every topic (and its epoch) alive, so offsets can be compared across the run.
-        try (Broker<Payload> broker = Broker.<Payload>builder().history(HistoryPolicy.lastN(32)).build()) {
+        try (DeliveryPool pool = new DeliveryPool(ownPool);
+             Broker<Payload> broker = pool.<Payload>builder().history(HistoryPolicy.lastN(32)).build()) {
             PublishLedger ledger = new PublishLedger();
             for (String topic : TOPICS) {
                 ledger.publish(broker, topic, new Payload(-1, 0));

@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Many {@code dropOldest} subscriptions per topic, with capacities from 1 to 100 000 and fast or slow
@@ -127,10 +128,12 @@ class DropOldestStressTest {
         return sub;
     }
 
-    @Test
-    void everyDropOldestSubscriptionAccountsForEveryMessageOfItsTopic() throws Exception {
+    @ParameterizedTest(name = "delivery on a pool of its own: {0}")
+    @ValueSource(booleans = {false, true})
+    void everyDropOldestSubscriptionAccountsForEveryMessageOfItsTopic(boolean ownPool) throws Exception {
         PublishLedger ledger = new PublishLedger();
-        try (Broker<Payload> broker = Broker.<Payload>builder().build()) {
+        try (DeliveryPool pool = new DeliveryPool(ownPool);
+             Broker<Payload> broker = pool.<Payload>builder().build()) {
             List<Sub> whole = new ArrayList<>();
             List<Sub> lateButStaying = Collections.synchronizedList(new ArrayList<>());
             List<Sub> churned = Collections.synchronizedList(new ArrayList<>());

@@ -24,8 +24,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Several publishers and many subscribers (exact topics and patterns, direct and queued) on the real broker and
@@ -52,10 +53,12 @@ class FanOutStressTest {
     private record Sub(String filter, DeliveryPolicy policy, RecordingSubscriber recorder, Subscription subscription) {
     }
 
-    @Test
-    void everySubscriptionGetsEveryMatchingMessageOnceAndInOrder() throws Exception {
+    @ParameterizedTest(name = "delivery on a pool of its own: {0}")
+    @ValueSource(booleans = {false, true})
+    void everySubscriptionGetsEveryMatchingMessageOnceAndInOrder(boolean ownPool) throws Exception {
         PublishLedger ledger = new PublishLedger();
-        try (Broker<Payload> broker = Broker.<Payload>builder().build()) {
+        try (DeliveryPool pool = new DeliveryPool(ownPool);
+             Broker<Payload> broker = pool.<Payload>builder().build()) {
             List<String> filters = new ArrayList<>(TOPICS);
             filters.addAll(PATTERNS);
             List<DeliveryPolicy> policies = List.of(DeliveryPolicy.direct(), DeliveryPolicy.dropOldest(1 << 20),
@@ -116,11 +119,13 @@ class FanOutStressTest {
         }
     }
 
-    @Test
-    void smallQueuesDropOnlyWhatTheirCountersReport() throws Exception {
+    @ParameterizedTest(name = "delivery on a pool of its own: {0}")
+    @ValueSource(booleans = {false, true})
+    void smallQueuesDropOnlyWhatTheirCountersReport(boolean ownPool) throws Exception {
         PublishLedger ledger = new PublishLedger();
         CountDownLatch gate = new CountDownLatch(1);
-        try (Broker<Payload> broker = Broker.<Payload>builder().build()) {
+        try (DeliveryPool pool = new DeliveryPool(ownPool);
+             Broker<Payload> broker = pool.<Payload>builder().build()) {
             List<Sub> gated = new ArrayList<>();
             List<Sub> slow = new ArrayList<>();
             for (String filter : List.of("orders.eu", "orders.>", ">")) {
