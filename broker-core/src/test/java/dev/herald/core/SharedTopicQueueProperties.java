@@ -345,8 +345,8 @@ class SharedTopicQueueProperties {
     private enum Op { PUBLISH, PUBLISH_ALL, CATCH_UP, SUBSCRIBE, CLOSE, REPLAY_LAST, REPLAY_FROM }
 
     /**
-     * One step: publish {@code n} messages one by one or in one batch, let everyone catch up, open a subscription with {@code capacity},
-     * close the {@code n}-th open {@code dropOldest} subscription, or open one that replays.
+     * One step: publish {@code n} messages one by one or in one batch, let everyone catch up, open a subscription
+     * with {@code capacity}, close the {@code n}-th open {@code dropOldest} subscription, or open one that replays.
      */
     private record Step(Op op, int n, int capacity) {
         @Override

@@ -61,7 +61,8 @@ interface FanOut extends AutoCloseable {
         return switch (variant) {
             case "plainLoop" -> new PlainLoopFanOut(countersByTopic);
             case "submissionPublisher" -> new SubmissionPublisherFanOut(countersByTopic, QUEUE_CAPACITY);
-            case "heraldQueued", "heraldQueuedBatch" -> new HeraldFanOut(countersByTopic, DeliveryPolicy.dropOldest(QUEUE_CAPACITY));
+            case "heraldQueued", "heraldQueuedBatch" ->
+                    new HeraldFanOut(countersByTopic, DeliveryPolicy.dropOldest(QUEUE_CAPACITY));
             case "heraldDirect", "heraldDirectBatch" -> new HeraldFanOut(countersByTopic, DeliveryPolicy.direct());
             default -> throw new IllegalArgumentException("unknown variant " + variant);
         };

@@ -25,8 +25,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code submissionPublisher} (JDK, one executor thread), {@code heraldQueued} (dropOldest(1024), the broker's
  * default executor) and {@code heraldDirect}, each publishing message by message. {@code heraldQueuedBatch} and
  * {@code heraldDirectBatch} are the same two brokers, but the batch goes out through
- * {@link dev.herald.core.Broker#publishAll}, one call per topic; the JDK variants have no batch API. At the end of each trial every subscriber must hold exactly the
- * messages published to its topic, and Herald must report nothing rejected or dropped.
+ * {@link dev.herald.core.Broker#publishAll}, one call per topic; the JDK variants have no batch API. At the end of
+ * each trial every subscriber must hold exactly the messages published to its topic, and Herald must report nothing
+ * rejected or dropped.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

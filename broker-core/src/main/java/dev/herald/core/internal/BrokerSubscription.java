@@ -686,6 +686,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         while (true) {
             DrainEnd end = drain();
             if (end == DrainEnd.MORE) {
+                // Only on a fork-join pool can a drain tell that nobody waits for its thread.
                 if (Thread.currentThread() instanceof ForkJoinWorkerThread && !otherTasksWait()) {
                     continue;
                 }
