@@ -121,10 +121,12 @@ public interface Broker<T> extends AutoCloseable {
     CompletionStage<History<T>> history(String topic, HistoryQuery query);
 
     /**
-     * One topic's current state.
+     * One topic's current state. With the in-memory engine this never blocks; a shared engine asks its store, and
+     * the call waits for the answer (bounded by the engine's timeout).
      *
      * @param topic a topic name
      * @return its stats, or empty if it does not exist (or the name is invalid)
+     * @throws HeraldException with {@link RejectReason#ENGINE_UNAVAILABLE} if a shared engine cannot answer
      */
     Optional<TopicStats> topicStats(String topic);
 

@@ -13,5 +13,10 @@ public enum RejectReason {
     /** Creating the topic would pass the broker's topic limit. */
     TOO_MANY_TOPICS,
     /** A subscriber with a blocking delivery policy stayed full for longer than its timeout. */
-    BACKPRESSURE_TIMEOUT
+    BACKPRESSURE_TIMEOUT,
+    /**
+     * The engine's shared store (Redis, say) could not be reached or did not answer in time. Nothing was
+     * acknowledged; a publish that timed out may still have been stored, so a retry may publish it twice.
+     */
+    ENGINE_UNAVAILABLE
 }

@@ -50,12 +50,13 @@ class EngineDefaultsTest {
         }
 
         @Override
-        public void interest(String filter, boolean interested) {
+        public CompletionStage<Void> interest(String filter, boolean interested) {
+            return CompletableFuture.completedFuture(null);
         }
 
         @Override
-        public Optional<TopicStats> topicStats(String topic) {
-            return Optional.empty();
+        public CompletionStage<Optional<TopicStats>> topicStats(String topic) {
+            return CompletableFuture.completedFuture(Optional.empty());
         }
 
         @Override

@@ -42,12 +42,12 @@ public abstract class ForwardingEngine<T> implements Engine<T> {
     }
 
     @Override
-    public void interest(String filter, boolean interested) {
-        delegate().interest(filter, interested);
+    public CompletionStage<Void> interest(String filter, boolean interested) {
+        return delegate().interest(filter, interested);
     }
 
     @Override
-    public Optional<TopicStats> topicStats(String topic) {
+    public CompletionStage<Optional<TopicStats>> topicStats(String topic) {
         return delegate().topicStats(topic);
     }
 

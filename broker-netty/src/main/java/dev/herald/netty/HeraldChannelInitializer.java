@@ -1,6 +1,7 @@
 package dev.herald.netty;
 
 import dev.herald.core.Broker;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.JsonHttpObjectAggregator;
 import dev.herald.netty.internal.ServerContext;
@@ -11,7 +12,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Sets up the Herald HTTP and WebSocket protocol on each accepted connection, for applications that run their own
@@ -40,6 +43,19 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
      */
     public HeraldChannelInitializer(Broker<RawJson> broker, HeraldServerConfig config) {
         this(new ServerContext(broker, config, new ServerMetrics()));
+    }
+
+    /**
+     * Creates an initializer serving {@code broker} with {@code config}, whose health check and metrics also
+     * report the broker's engine, as {@link HeraldServer.Builder#engineStatus} describes.
+     *
+     * @param broker       the broker to publish to and subscribe from
+     * @param config       the settings
+     * @param engineStatus the engine's current status; cheap and non-blocking
+     */
+    public HeraldChannelInitializer(Broker<RawJson> broker, HeraldServerConfig config,
+                                    Supplier<EngineStatus> engineStatus) {
+        this(new ServerContext(broker, config, new ServerMetrics(), Objects.requireNonNull(engineStatus)));
     }
 
     HeraldChannelInitializer(ServerContext server) {

@@ -2,6 +2,7 @@ package dev.herald.netty;
 
 import dev.herald.core.Broker;
 import dev.herald.core.policy.HistoryPolicy;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -24,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +75,8 @@ public final class HeraldServer implements AutoCloseable {
                 .build() : b.broker;
         suppliedBoss = b.boss;
         suppliedWorker = b.worker;
-        initializer = new HeraldChannelInitializer(new ServerContext(broker, config, new ServerMetrics()));
+        initializer = new HeraldChannelInitializer(
+                new ServerContext(broker, config, new ServerMetrics(), b.engineStatus));
     }
 
     /**
@@ -246,8 +249,24 @@ public final class HeraldServer implements AutoCloseable {
         private Broker<RawJson> broker;
         private EventLoopGroup boss;
         private EventLoopGroup worker;
+        private Supplier<EngineStatus> engineStatus;
 
         private Builder() {
+        }
+
+        /**
+         * Where the server learns whether the broker's engine can reach its store: {@code GET /health} answers 503
+         * {@code engine_unavailable} while it cannot, and {@code GET /metrics} shows its counters under
+         * {@code engine}. Default: none, for the in-memory engine, which is always available.
+         *
+         * @param status the engine's current status; called on event loops, so it must be cheap and not block
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder engineStatus(Supplier<EngineStatus> status) {
+            requireUnset(this.engineStatus, "engineStatus");
+            this.engineStatus = Objects.requireNonNull(status, "status");
+            return this;
         }
 
         /**

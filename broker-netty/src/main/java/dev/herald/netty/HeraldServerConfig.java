@@ -38,6 +38,7 @@ public final class HeraldServerConfig {
     private final Duration shutdownTimeout;
     private final int historyLimit;
     private final boolean demoPage;
+    private final String nodeId;
 
     private HeraldServerConfig(Builder b) {
         host = b.host != null ? b.host : "0.0.0.0";
@@ -58,6 +59,7 @@ public final class HeraldServerConfig {
         shutdownTimeout = b.shutdownTimeout != null ? b.shutdownTimeout : Duration.ofSeconds(10);
         historyLimit = b.historyLimit != null ? b.historyLimit : 1000;
         demoPage = b.demoPage != null && b.demoPage;
+        nodeId = b.nodeId;
         if (writeBufferLowWaterMark > writeBufferHighWaterMark) {
             throw new IllegalArgumentException("writeBufferLowWaterMark " + writeBufferLowWaterMark
                     + " must not exceed writeBufferHighWaterMark " + writeBufferHighWaterMark);
@@ -244,6 +246,15 @@ public final class HeraldServerConfig {
         return demoPage;
     }
 
+    /**
+     * The name of this server among several that share one engine, shown in its metrics; {@code null} if unnamed.
+     *
+     * @return the node id, or {@code null}
+     */
+    public String nodeId() {
+        return nodeId;
+    }
+
     @Override
     public String toString() {
         return "HeraldServerConfig{host=" + host + ", port=" + port + ", websocketPath=" + websocketPath
@@ -255,7 +266,8 @@ public final class HeraldServerConfig {
                 + ", writeBufferLowWaterMark=" + writeBufferLowWaterMark
                 + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
                 + ", slowConsumerPolicy=" + slowConsumerPolicy + ", shutdownTimeout=" + shutdownTimeout
-                + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage + '}';
+                + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage
+                + (nodeId != null ? ", nodeId=" + nodeId : "") + '}';
     }
 
     /**
@@ -281,6 +293,7 @@ public final class HeraldServerConfig {
         private Duration shutdownTimeout;
         private Integer historyLimit;
         private Boolean demoPage;
+        private String nodeId;
 
         private Builder() {
         }
@@ -562,6 +575,26 @@ public final class HeraldServerConfig {
         public Builder demoPage(boolean enabled) {
             requireUnset(demoPage, "demoPage");
             demoPage = enabled;
+            return this;
+        }
+
+        /**
+         * Names this server among several that share one engine (default: unnamed). Shown in
+         * {@code GET /metrics}.
+         *
+         * @param nodeId 1 to 64 characters: ASCII letters, digits, {@code . _ -}
+         * @return this builder
+         * @throws IllegalArgumentException if the name breaks the rule
+         * @throws IllegalStateException    if already set
+         */
+        public Builder nodeId(String nodeId) {
+            requireUnset(this.nodeId, "nodeId");
+            Objects.requireNonNull(nodeId, "nodeId");
+            if (!nodeId.matches("[A-Za-z0-9._-]{1,64}")) {
+                throw new IllegalArgumentException("node id must be 1 to 64 ASCII letters, digits, '.', '_' or '-', "
+                        + "was '" + nodeId + "'");
+            }
+            this.nodeId = nodeId;
             return this;
         }
 

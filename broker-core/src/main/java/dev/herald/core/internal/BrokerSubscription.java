@@ -1044,6 +1044,23 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     }
 
     /**
+     * Closes on the engine's behalf (see {@link Hub#onContinuityLost}): what waits is discarded, the subscriber is
+     * told why, and the subscription leaves the hub. Called by the engine's dispatch of the topic, under no lock.
+     */
+    void closeByEngine(CloseReason reason) {
+        int was = markClosed();
+        if (was != CLOSED) {
+            if (was == CLOSING) {
+                callOnClose(CloseReason.SLOW_CONSUMER);
+                broker.closedAsSlow(this);
+                return;
+            }
+            callOnClose(reason);
+        }
+        broker.unregister(this);
+    }
+
+    /**
      * Sets CLOSED, waiting for a callback in progress, and discards what waits. Returns the state it replaced,
      * {@code CLOSED} if it was closed already.
      */

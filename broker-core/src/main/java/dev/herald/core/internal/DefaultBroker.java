@@ -248,8 +248,9 @@ public final class DefaultBroker<T> implements Broker<T> {
         DeliveryPolicy policy = options.deliveryPolicy() != null ? options.deliveryPolicy() : defaultDelivery;
         BrokerSubscription<T> subscription =
                 new BrokerSubscription<>(this, filter, subscriber, policy, executor, options.replays());
+        CompletionStage<Void> interest;
         try {
-            hub.register(subscription);
+            interest = hub.register(subscription);
         } catch (HeraldException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -260,15 +261,19 @@ public final class DefaultBroker<T> implements Broker<T> {
             return CompletableFuture.failedFuture(
                     new HeraldException(RejectReason.BROKER_CLOSED, "broker is closed"));
         }
-        if (pattern) {
-            return CompletableFuture.completedFuture(subscription);
-        }
-        CompletionStage<Subscription> ready = options.replays()
-                ? recover(subscription, options)
-                : readSubscribed(filter, HistoryQuery.latest(0)).thenApply(history -> {
-                    subscription.completeRecovery(List.of(), history.position(), true);
-                    return subscription;
-                });
+        // The replay is read only once the engine's interest is in effect: a message published after that arrives
+        // live, one published before it is in the read, and the subscription drops what it gets twice.
+        CompletionStage<Subscription> ready = interest.thenCompose(ignored -> {
+            if (pattern) {
+                return CompletableFuture.completedFuture(subscription);
+            }
+            return options.replays()
+                    ? recover(subscription, options)
+                    : readSubscribed(filter, HistoryQuery.latest(0)).thenApply(history -> {
+                        subscription.completeRecovery(List.of(), history.position(), true);
+                        return subscription;
+                    });
+        });
         return ready.whenComplete((s, error) -> {
             if (error != null) {
                 subscription.close();
@@ -322,8 +327,7 @@ public final class DefaultBroker<T> implements Broker<T> {
             if (!history.position().epoch().isEmpty()) {
                 return CompletableFuture.completedFuture(history);
             }
-            engine.interest(topic, true);
-            return engine.read(topic, query);
+            return engine.interest(topic, true).thenCompose(ignored -> engine.read(topic, query));
         });
     }
 
@@ -343,8 +347,17 @@ public final class DefaultBroker<T> implements Broker<T> {
         if (!Topics.isValidName(topic)) {
             return Optional.empty();
         }
-        return engine.topicStats(topic).map(s -> new TopicStats(s.topic(), s.position(), s.retained(),
-                s.retainedBytes(), hub.subscriberCount(topic)));
+        Optional<TopicStats> stats;
+        try {
+            stats = engine.topicStats(topic).toCompletableFuture().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+        return stats.map(s -> new TopicStats(s.topic(), s.position(), s.retained(), s.retainedBytes(),
+                hub.subscriberCount(topic)));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.herald.core.internal;
 
+import dev.herald.core.CloseReason;
 import dev.herald.core.Message;
 import dev.herald.core.Topics;
 import dev.herald.core.spi.Engine;
@@ -9,6 +10,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -310,14 +312,31 @@ final class Hub<T> implements EngineListener<T> {
     /** A batch of one topic: one route lookup and one pattern match for all of it. */
     @Override
     public void onMessages(List<Message<T>> messages) {
-        String topic = messages.get(0).topic();
-        Route<T> route = exact.get(topic);
+        Route<T> route = exact.get(messages.get(0).topic());
         if (route != null) {
             route.dispatchAll(messages);
         }
+        offerToPatterns(route, messages);
+    }
+
+    @Override
+    public void onTopicMessages(List<Message<T>> messages) {
+        Route<T> route = exact.get(messages.get(0).topic());
+        if (route != null) {
+            route.dispatchAll(messages);
+        }
+    }
+
+    @Override
+    public void onPatternMessages(List<Message<T>> messages) {
+        offerToPatterns(exact.get(messages.get(0).topic()), messages);
+    }
+
+    private void offerToPatterns(Route<T> route, List<Message<T>> messages) {
         if (patterns.isEmpty()) {
             return;
         }
+        String topic = messages.get(0).topic();
         List<BrokerSubscription<T>> matches;
         if (route != null) {
             matches = Arrays.asList(route.patternMatches(topic));
@@ -338,39 +357,57 @@ final class Hub<T> implements EngineListener<T> {
         }
     }
 
-    /** Adds a subscription; declares interest to the engine if it is the first for its filter. */
+    /** Closes the topic's exact subscriptions: their stream cannot go on where they are (see the SPI). */
+    @Override
+    public void onContinuityLost(String topic) {
+        Route<T> route = exact.get(topic);
+        if (route == null) {
+            return;
+        }
+        for (BrokerSubscription<T> subscription : route.subscribers()) {
+            subscription.closeByEngine(CloseReason.CONTINUITY_LOST);
+        }
+    }
+
+    /**
+     * Adds a subscription and declares the node's interest in its filter to the engine, which dedupes repeated
+     * declarations: every registration waits for the engine's interest to be in effect, not only the first, since
+     * a second subscriber may register while the first one's declaration is still on its way.
+     *
+     * @return completes once the engine's interest is in effect; on failure the subscription is unregistered
+     */
     @SuppressWarnings("unchecked")
-    void register(BrokerSubscription<T> subscription) {
+    CompletionStage<Void> register(BrokerSubscription<T> subscription) {
         String filter = subscription.filter();
-        boolean first;
         if (Topics.isPattern(filter)) {
-            first = patterns.add(filter, subscription);
+            patterns.add(filter, subscription);
             patternsVersion.incrementAndGet();
         } else {
-            boolean[] created = new boolean[1];
             exact.compute(filter, (topic, route) -> {
                 if (route == null) {
-                    created[0] = true;
                     route = new Route<>(this);
                 }
                 route.add(subscription);
                 return route;
             });
-            first = created[0];
         }
         if (subscription.blocksPublishers()) {
             blocking.incrementAndGet();
         }
         // Outside any hub lock: the engine may take a topic's lock, and a publisher holding that lock may be
         // calling a direct subscriber that subscribes or closes, which needs the hub.
-        if (first) {
-            try {
-                engine.interest(filter, true);
-            } catch (RuntimeException e) {
-                unregister(subscription);
-                throw e;
-            }
+        CompletionStage<Void> ready;
+        try {
+            ready = engine.interest(filter, true);
+        } catch (RuntimeException e) {
+            unregister(subscription);
+            throw e;
         }
+        return ready.whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                unregister(subscription);
+            }
+        });
     }
 
     /** Removes a subscription; withdraws interest if it was the last for its filter. Idempotent. */
@@ -411,6 +448,11 @@ final class Hub<T> implements EngineListener<T> {
     @Override
     public boolean hasSubscribers(String topic) {
         return exact.containsKey(topic) || patterns.anyMatch(topic);
+    }
+
+    @Override
+    public boolean isSubscribed(String filter) {
+        return Topics.isPattern(filter) ? patterns.contains(filter) : exact.containsKey(filter);
     }
 
     /** Whether any subscription has the block policy, so that publishers may have to wait. */

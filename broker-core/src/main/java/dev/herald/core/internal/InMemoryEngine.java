@@ -234,12 +234,18 @@ public final class InMemoryEngine<T> implements Engine<T> {
         }
     }
 
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
+
     @Override
-    public void interest(String filter, boolean interested) {
-        if (closed) {
-            // The broker closes its subscriptions after the engine: there is nothing left to keep or drop.
-            return;
+    public CompletionStage<Void> interest(String filter, boolean interested) {
+        if (!closed) {
+            applyInterest(filter, interested);
         }
+        // Otherwise the broker is closing its subscriptions after the engine: there is nothing left to keep or drop.
+        return DONE;
+    }
+
+    private void applyInterest(String filter, boolean interested) {
         if (interested) {
             // A subscribed topic exists (and counts against the limit) even before its first message. A publish
             // may be dropping the topic right now, having asked the hub before this subscription registered: wait
@@ -291,14 +297,14 @@ public final class InMemoryEngine<T> implements Engine<T> {
     }
 
     @Override
-    public Optional<TopicStats> topicStats(String topic) {
+    public CompletionStage<Optional<TopicStats>> topicStats(String topic) {
         TopicLog<T> log = topics.get(topic);
         if (log == null) {
-            return Optional.empty();
+            return CompletableFuture.completedFuture(Optional.empty());
         }
         log.lock.lock();
         try {
-            return log.removed ? Optional.empty() : Optional.of(log.stats(0));
+            return CompletableFuture.completedFuture(log.removed ? Optional.empty() : Optional.of(log.stats(0)));
         } finally {
             log.lock.unlock();
         }

@@ -245,6 +245,12 @@ final class PatternIndex<V> {
         return shrunk.length == 0;
     }
 
+    /** Whether a value is held under exactly this valid filter. Lock-free, like the lookups. */
+    boolean contains(String filter) {
+        Node node = find(filter);
+        return node != null && node.values.length > 0;
+    }
+
     private Node find(String filter) {
         Node node = root;
         int start = 0;

@@ -2,6 +2,7 @@ package dev.herald.core.policy;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How much of each topic's past the broker keeps for history reads and resume.
@@ -45,7 +46,7 @@ public interface HistoryPolicy {
         if (count < 1) {
             throw new IllegalArgumentException("count must be >= 1, was " + count);
         }
-        return (retainedCount, retainedBytes, oldestAgeNanos) -> retainedCount > count;
+        return new HistoryPolicies.CountBound(count);
     }
 
     /**
@@ -76,7 +77,7 @@ public interface HistoryPolicy {
         if (bytes < 1) {
             throw new IllegalArgumentException("bytes must be >= 1, was " + bytes);
         }
-        return (retainedCount, retainedBytes, oldestAgeNanos) -> retainedBytes > bytes;
+        return new HistoryPolicies.ByteBound(bytes);
     }
 
     /**
@@ -99,7 +100,26 @@ public interface HistoryPolicy {
             public boolean expiresByAge() {
                 return self.expiresByAge() || other.expiresByAge();
             }
+
+            @Override
+            public Optional<HistoryLimits> limits() {
+                Optional<HistoryLimits> mine = self.limits();
+                Optional<HistoryLimits> theirs = other.limits();
+                return mine.isPresent() && theirs.isPresent()
+                        ? Optional.of(mine.get().and(theirs.get())) : Optional.empty();
+            }
         };
+    }
+
+    /**
+     * The bounds of a built-in policy (or of built-ins combined with {@link #and}), for engines that apply them
+     * outside this JVM; empty for a custom policy, which only its own code can evaluate.
+     *
+     * @return the bounds, or empty
+     * @since 0.2
+     */
+    default Optional<HistoryLimits> limits() {
+        return Optional.empty();
     }
 
     /**
@@ -115,9 +135,50 @@ public interface HistoryPolicy {
 
 /** The built-in policies that are not lambdas; package-private, reached through the factories. */
 final class HistoryPolicies {
-    static final HistoryPolicy NONE = (retainedCount, retainedBytes, oldestAgeNanos) -> true;
+    static final HistoryPolicy NONE = new HistoryPolicy() {
+        @Override
+        public boolean evictOldest(long retainedCount, long retainedBytes, long oldestAgeNanos) {
+            return true;
+        }
+
+        @Override
+        public Optional<HistoryLimits> limits() {
+            return Optional.of(HistoryLimits.NOTHING);
+        }
+
+        @Override
+        public String toString() {
+            return "HistoryPolicy.none()";
+        }
+    };
 
     private HistoryPolicies() {
+    }
+
+    /** Keeps the newest {@code count} messages. */
+    record CountBound(int count) implements HistoryPolicy {
+        @Override
+        public boolean evictOldest(long retainedCount, long retainedBytes, long oldestAgeNanos) {
+            return retainedCount > count;
+        }
+
+        @Override
+        public Optional<HistoryLimits> limits() {
+            return Optional.of(new HistoryLimits(count, Duration.ZERO, 0, false));
+        }
+    }
+
+    /** Keeps at most {@code bytes} of payload. */
+    record ByteBound(long bytes) implements HistoryPolicy {
+        @Override
+        public boolean evictOldest(long retainedCount, long retainedBytes, long oldestAgeNanos) {
+            return retainedBytes > bytes;
+        }
+
+        @Override
+        public Optional<HistoryLimits> limits() {
+            return Optional.of(new HistoryLimits(0, Duration.ZERO, bytes, false));
+        }
     }
 
     /** Evicts by age; the only built-in that needs the periodic sweep. */
@@ -130,6 +191,11 @@ final class HistoryPolicies {
         @Override
         public boolean expiresByAge() {
             return true;
+        }
+
+        @Override
+        public Optional<HistoryLimits> limits() {
+            return Optional.of(new HistoryLimits(0, Duration.ofNanos(maxAgeNanos), 0, false));
         }
     }
 }

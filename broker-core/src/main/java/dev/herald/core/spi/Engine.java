@@ -16,8 +16,14 @@ import java.util.concurrent.CompletionStage;
  * <p>The broker validates input, then calls {@link #publish}; the engine assigns the next offset of the topic
  * (from 1, gapless, monotonic within an epoch), an id and a timestamp, stores the message under the history
  * policy, and hands it to the {@link EngineListener} given to {@link #start}. Engines that share topics between
- * nodes also hand it to the listeners of the other nodes that declared {@link #interest} in the topic. The
- * in-memory engine completes every stage before returning it; a remote engine completes them later.
+ * nodes hand it to the listeners of every node that declared {@link #interest} in the topic, the publishing node
+ * included. The in-memory engine completes every stage before returning it; a remote engine completes them later,
+ * and must never block the calling thread: callers include network event loops.
+ *
+ * <p>A shared engine that cannot reach its store answers publishes with
+ * {@link dev.herald.core.RejectReason#ENGINE_UNAVAILABLE} and fails reads and interest with a
+ * {@link dev.herald.core.HeraldException} of that reason, rather than waiting; it never reports a message as
+ * accepted that it did not store.
  *
  * <p>Thread contract: every method may be called from any thread, concurrently.
  *
@@ -38,8 +44,9 @@ public interface Engine<T> extends AutoCloseable {
      *
      * @param topic a valid topic name
      * @param data  the payload, not {@code null}
-     * @return the outcome: {@link PublishResult.Accepted} once the message is stored and handed to the listener,
-     *         or {@link PublishResult.Rejected} (for example for too many topics, or when closed)
+     * @return the outcome: {@link PublishResult.Accepted} once the message is stored (and, for the in-memory engine,
+     *         handed to the listener), or {@link PublishResult.Rejected} (for example for too many topics, when
+     *         closed, or when a shared store is unreachable)
      */
     CompletionStage<PublishResult> publish(String topic, T data);
 
@@ -76,29 +83,38 @@ public interface Engine<T> extends AutoCloseable {
 
     /**
      * Declares or withdraws this node's interest in a topic or pattern: the broker calls it with {@code true}
-     * after the first local subscription to {@code filter} registered and with {@code false} after the last one
-     * left. The broker holds no lock during the call, so when a subscribe and an unsubscribe of one filter race,
-     * the two calls may arrive in either order: treat them as prompts and reconcile with
+     * after each local subscription to {@code filter} registered, and with {@code false} after the last one left.
+     * The broker holds no lock during the call, so when a subscribe and an unsubscribe of one filter race, the two
+     * calls may arrive in either order: treat them as prompts and reconcile with
      * {@link EngineListener#hasSubscribers}. A distributed engine subscribes to the shared stream accordingly;
      * the in-memory engine uses them to create a subscribed topic and to drop an unused one at once.
      *
+     * <p>The stage of a {@code true} call completes once the interest is in effect: every message published to
+     * the filter after that reaches the listener. For a topic name it also means the topic exists (with an epoch),
+     * so that the read the broker makes next reports a position a client can resume from. The broker reads a
+     * subscription's replay only after this stage completed, which is how a replay and live delivery meet without
+     * a gap. The stage of a {@code false} call may complete at once.
+     *
      * @param filter     a valid topic name or pattern
      * @param interested whether the node now has subscriptions to it
-     * @throws dev.herald.core.HeraldException with {@link dev.herald.core.RejectReason#TOO_MANY_TOPICS} if
-     *         {@code interested} and the topic cannot be created
+     * @return completes when the interest is in effect; fails with a {@link dev.herald.core.HeraldException}
+     *         ({@link dev.herald.core.RejectReason#TOO_MANY_TOPICS} if the topic cannot be created,
+     *         {@link dev.herald.core.RejectReason#ENGINE_UNAVAILABLE} if a shared store is unreachable)
+     * @throws dev.herald.core.HeraldException instead of failing the stage, if the engine knows at once
      */
-    void interest(String filter, boolean interested);
+    CompletionStage<Void> interest(String filter, boolean interested);
 
     /**
      * This engine's view of one topic.
      *
      * @param topic a valid topic name
-     * @return the topic's stats, or empty if it does not exist
+     * @return the topic's stats, or empty if it does not exist; a shared engine asks its store
      */
-    Optional<TopicStats> topicStats(String topic);
+    CompletionStage<Optional<TopicStats>> topicStats(String topic);
 
     /**
-     * How many topics exist.
+     * How many topics exist, as far as this node can tell without asking anyone: a shared engine counts the
+     * topics this node follows for its subscriptions. Cheap; called by monitoring threads and event loops.
      *
      * @return the count
      */

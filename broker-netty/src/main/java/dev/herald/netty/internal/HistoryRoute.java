@@ -100,6 +100,8 @@ final class HistoryRoute {
                 return switch (e.reason()) {
                     case BROKER_CLOSED -> HttpResponses.error(alloc, HttpResponseStatus.SERVICE_UNAVAILABLE,
                             "unavailable", e.getMessage());
+                    case ENGINE_UNAVAILABLE -> HttpResponses.error(alloc, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "engine_unavailable", e.getMessage());
                     case INVALID_TOPIC -> HttpResponses.error(alloc, HttpResponseStatus.BAD_REQUEST,
                             "invalid_topic", e.getMessage());
                     default -> HttpResponses.error(alloc, HttpResponseStatus.BAD_REQUEST, "invalid_request",

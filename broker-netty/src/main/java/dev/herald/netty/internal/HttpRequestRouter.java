@@ -1,6 +1,7 @@
 package dev.herald.netty.internal;
 
 import dev.herald.core.BrokerStats;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -24,6 +25,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +59,8 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private static final String TOPICS_PREFIX = "/topics/";
     private static final String HISTORY_SUFFIX = "/history";
     private static final byte[] HEALTH_OK = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] HEALTH_OK_ENGINE =
+            "{\"status\":\"ok\",\"engine\":\"available\"}".getBytes(StandardCharsets.UTF_8);
 
     private final ServerContext server;
     private final PublishRoute publish;
@@ -238,7 +242,17 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 if (!HttpMethod.GET.equals(method)) {
                     return methodNotAllowed(ctx, request, "GET");
                 }
-                send(ctx, request, HttpResponses.json(ctx.alloc(), HttpResponseStatus.OK, HEALTH_OK));
+                EngineStatus engine = server.engineStatus();
+                if (engine == null) {
+                    send(ctx, request, HttpResponses.json(ctx.alloc(), HttpResponseStatus.OK, HEALTH_OK));
+                } else if (engine.available()) {
+                    send(ctx, request, HttpResponses.json(ctx.alloc(), HttpResponseStatus.OK, HEALTH_OK_ENGINE));
+                } else {
+                    // 503 takes the node out of a load balancer's rotation while its engine is unreachable;
+                    // its open WebSocket sessions stay, and catch up once the engine is back.
+                    sendError(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "engine_unavailable",
+                            engine.detail());
+                }
             }
             case "/metrics" -> {
                 if (!HttpMethod.GET.equals(method)) {
@@ -296,6 +310,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
         try (JsonGenerator g = JsonSupport.factory().createGenerator(ObjectWriteContext.empty(), out)) {
             g.writeStartObject();
+            if (server.config().nodeId() != null) {
+                g.writeStringProperty("node", server.config().nodeId());
+            }
             g.writeName("broker");
             g.writeStartObject();
             g.writeNumberProperty("published", b.published());
@@ -329,6 +346,17 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             g.writeNumberProperty("gapsSent", m.gapsSent());
             g.writeNumberProperty("errorsSent", m.errorsSent());
             g.writeEndObject();
+            EngineStatus engine = server.engineStatus();
+            if (engine != null) {
+                g.writeName("engine");
+                g.writeStartObject();
+                g.writeBooleanProperty("available", engine.available());
+                g.writeStringProperty("state", engine.detail());
+                for (Map.Entry<String, Long> counter : engine.counters().entrySet()) {
+                    g.writeNumberProperty(counter.getKey(), counter.getValue());
+                }
+                g.writeEndObject();
+            }
             g.writeEndObject();
         }
         return out.toByteArray();

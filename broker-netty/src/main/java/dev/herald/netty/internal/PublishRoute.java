@@ -95,6 +95,8 @@ final class PublishRoute {
                     "unavailable", rejected.message());
             case TOO_MANY_TOPICS -> HttpResponses.error(alloc, HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "too_many_topics", rejected.message());
+            case ENGINE_UNAVAILABLE -> HttpResponses.error(alloc, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "engine_unavailable", rejected.message());
             case INVALID_TOPIC -> HttpResponses.error(alloc, HttpResponseStatus.BAD_REQUEST,
                     "invalid_topic", rejected.message());
             case INVALID_PAYLOAD, INVALID_POSITION -> HttpResponses.error(alloc, HttpResponseStatus.BAD_REQUEST,

@@ -1,6 +1,7 @@
 package dev.herald.netty.internal;
 
 import dev.herald.core.Broker;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import io.netty.channel.Channel;
@@ -8,6 +9,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * What every connection of one server shares: the broker, the settings, the counters, the open connections and
@@ -18,6 +20,7 @@ public final class ServerContext {
     private final HeraldServerConfig config;
     private final ServerMetrics metrics;
     private final OriginPolicy originPolicy;
+    private final Supplier<EngineStatus> engineStatus;
     private final ChannelGroup channels = new DefaultChannelGroup("herald-connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean shuttingDown;
 
@@ -29,6 +32,20 @@ public final class ServerContext {
      * @param metrics the counters
      */
     public ServerContext(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics) {
+        this(broker, config, metrics, null);
+    }
+
+    /**
+     * Creates the shared state of a server whose broker runs on an engine that reports its status.
+     *
+     * @param broker       the broker
+     * @param config       the settings
+     * @param metrics      the counters
+     * @param engineStatus the engine's status, for health and metrics; {@code null} if it has none to report
+     */
+    public ServerContext(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics,
+                         Supplier<EngineStatus> engineStatus) {
+        this.engineStatus = engineStatus;
         this.broker = Objects.requireNonNull(broker, "broker");
         this.config = Objects.requireNonNull(config, "config");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -43,6 +60,11 @@ public final class ServerContext {
     /** @return the settings */
     public HeraldServerConfig config() {
         return config;
+    }
+
+    /** @return the engine's status now, or {@code null} if the engine reports none */
+    public EngineStatus engineStatus() {
+        return engineStatus == null ? null : engineStatus.get();
     }
 
     /** @return the counters */

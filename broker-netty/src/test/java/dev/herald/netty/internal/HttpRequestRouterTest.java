@@ -10,6 +10,7 @@ import dev.herald.core.Broker;
 import dev.herald.core.PublishResult;
 import dev.herald.core.RejectReason;
 import dev.herald.core.policy.HistoryPolicy;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.ControllableBroker;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.NettyLeakDetectorExtension;
@@ -115,6 +116,40 @@ class HttpRequestRouterTest {
         Reply reply = exchange(ch, request(HttpMethod.GET, "/health"));
         assertEquals(200, reply.status());
         assertEquals(Map.of("status", "ok"), reply.json());
+        assertTrue(ch.isOpen());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void healthFollowsTheEnginesAvailabilityAndMetricsShowItsCountersAndTheNode() {
+        boolean[] available = {true};
+        server = new ServerContext(broker, HeraldServerConfig.builder().nodeId("node-7").build(), new ServerMetrics(),
+                () -> new EngineStatus(available[0], available[0] ? "connected" : "Redis refused the connection",
+                        Map.of("reconnects", 3L)));
+        EmbeddedChannel ch = channel();
+        Reply up = exchange(ch, request(HttpMethod.GET, "/health"));
+        assertEquals(200, up.status());
+        assertEquals(Map.of("status", "ok", "engine", "available"), up.json());
+        available[0] = false;
+        Reply down = exchange(ch, request(HttpMethod.GET, "/health"));
+        assertError(down, 503, "engine_unavailable");
+        assertEquals("Redis refused the connection", down.json().get("message"));
+        assertTrue(ch.isOpen(), "a health check that fails keeps the connection");
+        Map<String, Object> metrics = exchange(ch, request(HttpMethod.GET, "/metrics")).json();
+        assertEquals("node-7", metrics.get("node"));
+        assertEquals(Map.of("available", false, "state", "Redis refused the connection", "reconnects", 3L),
+                metrics.get("engine"));
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void aPublishTheEngineCouldNotStoreIs503EngineUnavailable() {
+        broker.onPublish((topic, data) -> CompletableFuture.completedFuture(
+                new PublishResult.Rejected(RejectReason.ENGINE_UNAVAILABLE, "Redis: Connection refused")));
+        EmbeddedChannel ch = channel();
+        Reply reply = exchange(ch, publish("{\"topic\":\"t\",\"data\":1}"));
+        assertError(reply, 503, "engine_unavailable");
+        assertEquals("Redis: Connection refused", reply.json().get("message"));
         assertTrue(ch.isOpen());
         assertFalse(ch.finish());
     }

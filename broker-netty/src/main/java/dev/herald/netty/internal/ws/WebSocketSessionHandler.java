@@ -490,7 +490,13 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void onClose(CloseReason reason) {
-            onLoop(() -> closeSession(1001, reason == CloseReason.BROKER_CLOSED ? "broker closed" : "slow consumer"));
+            switch (reason) {
+                case BROKER_CLOSED -> onLoop(() -> closeSession(1001, "broker closed"));
+                // 1012 (service restart): the client reconnects and resumes from its position, which tells it
+                // what it lost (recovered: false) and the topic's new epoch.
+                case CONTINUITY_LOST -> onLoop(() -> closeSession(1012, "topic continuity lost"));
+                default -> onLoop(() -> closeSession(1001, "slow consumer"));
+            }
         }
     }
 }
