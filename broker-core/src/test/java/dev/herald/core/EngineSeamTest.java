@@ -65,6 +65,21 @@ class EngineSeamTest {
             reads.add(topic);
             return super.read(topic, query);
         }
+
+        final List<CompletableFuture<Void>> reaching = new ArrayList<>();
+        final List<StreamPosition> reachedFor = new ArrayList<>();
+        boolean holdingReach;
+
+        @Override
+        public CompletionStage<Void> liveReached(String topic, StreamPosition position) {
+            if (!holdingReach) {
+                return super.liveReached(topic, position);
+            }
+            reachedFor.add(position);
+            CompletableFuture<Void> later = new CompletableFuture<>();
+            reaching.add(later);
+            return later;
+        }
     }
 
     private static Broker<String> broker(List<SlowInterestEngine> engines) {
@@ -96,6 +111,34 @@ class EngineSeamTest {
             engine.holding = false;
             broker.publish("t", "x");
             assertEquals(List.of(1L), got);
+        }
+    }
+
+    @Test
+    void aSubscriptionGoesLiveOnlyOnceTheEngineHandedOnEverythingUpToItsReadsPosition() {
+        List<SlowInterestEngine> engines = new ArrayList<>();
+        try (Broker<String> broker = Broker.<String>builder().executor(Runnable::run)
+                .history(dev.herald.core.policy.HistoryPolicy.lastN(10)).engine(context -> {
+                    SlowInterestEngine engine = new SlowInterestEngine(new InMemoryEngine<>(context));
+                    engines.add(engine);
+                    return engine;
+                }).build()) {
+            SlowInterestEngine engine = engines.get(0);
+            engine.holding = false;
+            broker.publish("t", "one");
+            broker.publish("t", "two");
+            engine.holdingReach = true;
+            List<Long> got = new ArrayList<>();
+            CompletableFuture<Subscription> subscribing = broker.subscribeAsync("t", SubscribeOptions.last(1),
+                    m -> got.add(m.offset())).toCompletableFuture();
+            assertEquals(1, engine.reaching.size(), "the broker asks once the replay is read");
+            assertEquals(2, engine.reachedFor.get(0).offset(), "for the read's position");
+            assertFalse(subscribing.isDone(), "not live before the engine got there");
+            broker.publish("t", "three");
+            assertEquals(List.of(), got, "nothing delivered meanwhile");
+            engine.reaching.get(0).complete(null);
+            assertTrue(subscribing.join().recovered());
+            assertEquals(List.of(2L, 3L), got, "the replay, then what came live meanwhile");
         }
     }
 

@@ -47,6 +47,11 @@ public abstract class ForwardingEngine<T> implements Engine<T> {
     }
 
     @Override
+    public CompletionStage<Void> liveReached(String topic, StreamPosition position) {
+        return delegate().liveReached(topic, position);
+    }
+
+    @Override
     public CompletionStage<Optional<TopicStats>> topicStats(String topic) {
         return delegate().topicStats(topic);
     }

@@ -3,7 +3,7 @@ package dev.herald.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.herald.core.ResumeSeamProperties.LateReadEngine;
+import dev.herald.core.contract.ResumeSeamContract.LateReadEngine;
 import dev.herald.core.internal.InMemoryEngine;
 import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.core.policy.HistoryPolicy;

@@ -263,16 +263,17 @@ public final class DefaultBroker<T> implements Broker<T> {
         }
         // The replay is read only once the engine's interest is in effect: a message published after that arrives
         // live, one published before it is in the read, and the subscription drops what it gets twice.
-        CompletionStage<Subscription> ready = interest.thenCompose(ignored -> {
+        CompletionStage<Subscription> ready = interest.thenCompose(inEffect -> {
             if (pattern) {
                 return CompletableFuture.completedFuture(subscription);
             }
             return options.replays()
                     ? recover(subscription, options)
-                    : readSubscribed(filter, HistoryQuery.latest(0)).thenApply(history -> {
-                        subscription.completeRecovery(List.of(), history.position(), true);
-                        return subscription;
-                    });
+                    : readSubscribed(filter, HistoryQuery.latest(0)).thenCompose(history ->
+                            liveReached(filter, history).thenApply(ignored -> {
+                                subscription.completeRecovery(List.of(), history.position(), true);
+                                return subscription;
+                            }));
         });
         return ready.whenComplete((s, error) -> {
             if (error != null) {
@@ -287,12 +288,13 @@ public final class DefaultBroker<T> implements Broker<T> {
         StreamPosition from = options.fromPosition();
         if (from == null) {
             int last = options.lastCount();
-            return readSubscribed(topic, HistoryQuery.latest(last)).thenApply(history -> {
-                long expected = Math.min(last, history.position().offset());
-                subscription.completeRecovery(history.messages(), history.position(),
-                        history.messages().size() == expected);
-                return subscription;
-            });
+            return readSubscribed(topic, HistoryQuery.latest(last)).thenCompose(history ->
+                    liveReached(topic, history).thenApply(ignored -> {
+                        long expected = Math.min(last, history.position().offset());
+                        subscription.completeRecovery(history.messages(), history.position(),
+                                history.messages().size() == expected);
+                        return subscription;
+                    }));
         }
         return readSubscribed(topic, HistoryQuery.after(from.offset(), Integer.MAX_VALUE)).thenCompose(history -> {
             StreamPosition now = history.position();
@@ -304,16 +306,25 @@ public final class DefaultBroker<T> implements Broker<T> {
                             + now.epoch());
                 }
                 subscription.skipThrough(from.offset());
-                subscription.completeRecovery(history.messages(), now, from.offset() + 1 >= history.oldestOffset());
-                return CompletableFuture.completedFuture(subscription);
+                return liveReached(topic, history).thenApply(ignored -> {
+                    subscription.completeRecovery(history.messages(), now,
+                            from.offset() + 1 >= history.oldestOffset());
+                    return subscription;
+                });
             }
             // Another lifetime of the topic: the offset means nothing here, so deliver all that is retained.
-            return readSubscribed(topic, HistoryQuery.all()).thenApply(all -> {
-                boolean complete = from.offset() == 0 && all.oldestOffset() == 1;
-                subscription.completeRecovery(all.messages(), all.position(), complete);
-                return subscription;
-            });
+            return readSubscribed(topic, HistoryQuery.all()).thenCompose(all ->
+                    liveReached(topic, all).thenApply(ignored -> {
+                        boolean complete = from.offset() == 0 && all.oldestOffset() == 1;
+                        subscription.completeRecovery(all.messages(), all.position(), complete);
+                        return subscription;
+                    }));
         });
+    }
+
+    /** Waits until the live messages up to the read's position reached this node (see {@link Engine#liveReached}). */
+    private CompletionStage<Void> liveReached(String topic, History<T> read) {
+        return engine.liveReached(topic, read.position());
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.herald.core.spi;
 import dev.herald.core.History;
 import dev.herald.core.HistoryQuery;
 import dev.herald.core.PublishResult;
+import dev.herald.core.StreamPosition;
 import dev.herald.core.TopicStats;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +104,24 @@ public interface Engine<T> extends AutoCloseable {
      * @throws dev.herald.core.HeraldException instead of failing the stage, if the engine knows at once
      */
     CompletionStage<Void> interest(String filter, boolean interested);
+
+    /**
+     * Completes once the listener has been handed every message of the topic up to {@code position}: the broker
+     * waits for it after a subscription's replay read, before it merges the replay with the live messages the
+     * subscription buffered meanwhile, so that no live message at or below the read's position can still be on its
+     * way (it would arrive after the subscription moved past it, and be dropped as old). An engine whose listener
+     * gets each message before the publish completes, like the in-memory one, completes at once (the default). A
+     * shared engine whose live messages arrive after its store answered the read waits for them; for a topic it
+     * does not follow, or a position of another epoch, it completes at once.
+     *
+     * @param topic    a topic with an open subscription on this node
+     * @param position a position the engine reported for the topic
+     * @return completes when the messages up to the position were handed on
+     * @since 0.2
+     */
+    default CompletionStage<Void> liveReached(String topic, StreamPosition position) {
+        return CompletableFuture.completedFuture(null);
+    }
 
     /**
      * This engine's view of one topic.

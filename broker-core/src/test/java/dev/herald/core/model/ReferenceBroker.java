@@ -72,6 +72,7 @@ public final class ReferenceBroker {
     private final int maxCount;
     private final long maxAgeNanos;
     private final long maxBytes;
+    private final boolean keepsIdleTopics;
     private final Map<String, Topic> topics = new HashMap<>();
     private final Map<String, Integer> lifetimes = new HashMap<>();
     private final Map<Integer, Sub> subs = new LinkedHashMap<>();
@@ -88,9 +89,23 @@ public final class ReferenceBroker {
      * @param maxBytes    the most weight a topic keeps ({@link Long#MAX_VALUE} for no weight bound)
      */
     public ReferenceBroker(int maxCount, long maxAgeNanos, long maxBytes) {
+        this(maxCount, maxAgeNanos, maxBytes, false);
+    }
+
+    /**
+     * A model broker whose topics, once made, live on whether anyone needs them or not, as in a shared store: their
+     * epoch and offsets carry on.
+     *
+     * @param maxCount        as above
+     * @param maxAgeNanos     as above
+     * @param maxBytes        as above
+     * @param keepsIdleTopics whether an unneeded topic stays
+     */
+    public ReferenceBroker(int maxCount, long maxAgeNanos, long maxBytes, boolean keepsIdleTopics) {
         this.maxCount = maxCount;
         this.maxAgeNanos = maxAgeNanos;
         this.maxBytes = maxBytes;
+        this.keepsIdleTopics = keepsIdleTopics;
     }
 
     // ------------------------------------------------------------------ topic rules
@@ -141,6 +156,17 @@ public final class ReferenceBroker {
     /** Whether the history bound involves age, so an unneeded topic may linger until swept. */
     public boolean agesOut() {
         return maxAgeNanos != Long.MAX_VALUE;
+    }
+
+    /** The number of distinct topics that open exact subscriptions name: what a node follows. */
+    public int followedTopics() {
+        java.util.Set<String> followed = new java.util.HashSet<>();
+        for (Sub s : subs.values()) {
+            if (s.open && !s.pattern) {
+                followed.add(s.filter);
+            }
+        }
+        return followed.size();
     }
 
     /** Whether the topic exists (or may still exist) in the model. */
@@ -463,9 +489,9 @@ public final class ReferenceBroker {
         return result;
     }
 
-    /** A topic is needed while it retains a message or an open subscription matches it. */
+    /** A topic is needed while it retains a message or an open subscription matches it (or always, if kept). */
     private boolean needed(Topic t) {
-        if (!retained(t).isEmpty()) {
+        if (keepsIdleTopics || !retained(t).isEmpty()) {
             return true;
         }
         for (Sub s : subs.values()) {

@@ -438,6 +438,12 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         return feed.awaitLive();
     }
 
+    @Override
+    public CompletionStage<Void> liveReached(String topic, StreamPosition position) {
+        TopicFeed<T> feed = feeds.get(topic);
+        return feed == null || closed ? DONE : feed.awaitHandedOn(position);
+    }
+
     /** A feed found withdrawn while a subscription waited on it: declare the interest again, on a new feed. */
     CompletionStage<Void> interestAgain(String topic) {
         return interest(topic, true);

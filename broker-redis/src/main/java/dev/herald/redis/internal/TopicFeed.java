@@ -3,6 +3,7 @@ package dev.herald.redis.internal;
 import dev.herald.core.HeraldException;
 import dev.herald.core.Message;
 import dev.herald.core.RejectReason;
+import dev.herald.core.StreamPosition;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,6 +74,8 @@ final class TopicFeed<T> {
     private long framesSeen;
     private boolean heldOverflow;
     private final List<CompletableFuture<Void>> waiters = new ArrayList<>();
+    /** Subscriptions waiting for the feed to hand on an offset (see {@link #awaitHandedOn}). */
+    private final List<ReachWaiter> reachWaiters = new ArrayList<>();
     private int generation;
     private int failures;
 
@@ -97,6 +100,24 @@ final class TopicFeed<T> {
 
     void withdraw() {
         mailbox.post(this::onWithdraw);
+    }
+
+    /**
+     * Completes once the messages up to {@code position} were handed on, or at once if the position is of another
+     * epoch (the feed's continuity handling deals with that) or the feed cannot get there (connection lost,
+     * withdrawn): the waiting subscription then goes live with what it has.
+     */
+    CompletionStage<Void> awaitHandedOn(StreamPosition position) {
+        CompletableFuture<Void> reached = new CompletableFuture<>();
+        mailbox.post(() -> {
+            if (state == State.CLOSED || state == State.STALE || !position.epoch().equals(epoch)
+                    || lastOffset >= position.offset()) {
+                reached.complete(null);
+            } else {
+                reachWaiters.add(new ReachWaiter(position.offset(), reached));
+            }
+        });
+        return reached;
     }
 
     /** A live frame from the topic's channel; called on a Lettuce thread, so it only queues it. */
@@ -322,6 +343,7 @@ final class TopicFeed<T> {
         }
         epoch = newEpoch;
         lastOffset = last;
+        releaseReachWaiters();
     }
 
     private void continuityLost(String why) {
@@ -392,6 +414,17 @@ final class TopicFeed<T> {
         } catch (RuntimeException e) {
             LOG.warn("broker failed to take messages of '{}'", topic, e);
         }
+        if (!reachWaiters.isEmpty()) {
+            reachWaiters.removeIf(waiter -> waiter.offset <= lastOffset && waiter.reached.complete(null));
+        }
+    }
+
+    /** Lets every subscription that waits for an offset go on: the feed will not get there in this stream. */
+    private void releaseReachWaiters() {
+        for (ReachWaiter waiter : reachWaiters) {
+            waiter.reached.complete(null);
+        }
+        reachWaiters.clear();
     }
 
     private void onConnectionLost() {
@@ -401,6 +434,7 @@ final class TopicFeed<T> {
         generation++;
         state = State.STALE;
         failWaiters(unreachable());
+        releaseReachWaiters();
     }
 
     private void onResync() {
@@ -439,6 +473,7 @@ final class TopicFeed<T> {
         failures++;
         state = State.STALE;
         failWaiters(engine.unavailable(failure));
+        releaseReachWaiters();
         if (engine.isClosed()) {
             return;
         }
@@ -465,6 +500,7 @@ final class TopicFeed<T> {
         engine.removeFeed(topic, this);
         held.clear();
         failWaiters(new HeraldException(RejectReason.ENGINE_UNAVAILABLE, "the topic was unsubscribed meanwhile"));
+        releaseReachWaiters();
         if (!engine.isClosed()) {
             engine.link().sunsubscribe(channel);
         }
@@ -475,6 +511,10 @@ final class TopicFeed<T> {
             waiter.completeExceptionally(failure);
         }
         waiters.clear();
+    }
+
+    /** A subscription waiting until the feed handed on {@code offset}. */
+    private record ReachWaiter(long offset, CompletableFuture<Void> reached) {
     }
 
     /** A frame waiting for a catch-up to end, numbered in order of arrival. */
