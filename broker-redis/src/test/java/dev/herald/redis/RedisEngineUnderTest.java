@@ -3,16 +3,21 @@ package dev.herald.redis;
 import dev.herald.core.contract.EngineUnderTest;
 import dev.herald.core.spi.EngineFactory;
 
-/** The Redis engine on one server, as the contract suites see it. */
+/** The Redis engine, on one server or on a cluster, as the contract suites see it. */
 final class RedisEngineUnderTest implements EngineUnderTest {
-    static final RedisEngineUnderTest INSTANCE = new RedisEngineUnderTest();
+    static final RedisEngineUnderTest INSTANCE = new RedisEngineUnderTest(false);
+    static final RedisEngineUnderTest CLUSTER = new RedisEngineUnderTest(true);
 
-    private RedisEngineUnderTest() {
+    private final boolean cluster;
+
+    private RedisEngineUnderTest(boolean cluster) {
+        this.cluster = cluster;
     }
 
     @Override
     public EngineFactory<String> freshEngine() {
-        return SharedRedis.freshEngine(PayloadCodec.utf8());
+        return cluster ? SharedRedis.freshClusterEngine(PayloadCodec.utf8())
+                : SharedRedis.freshEngine(PayloadCodec.utf8());
     }
 
     @Override
@@ -28,5 +33,10 @@ final class RedisEngineUnderTest implements EngineUnderTest {
     @Override
     public boolean countsFollowedTopics() {
         return true;
+    }
+
+    @Override
+    public boolean patternsMaySeeEarlierMessages() {
+        return cluster;
     }
 }

@@ -1,6 +1,7 @@
 package dev.herald.redis;
 
 import dev.herald.redis.testing.RedisAvailability;
+import dev.herald.redis.testing.RedisCluster;
 import dev.herald.redis.testing.RedisServer;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SharedRedis {
     private static final AtomicLong PREFIXES = new AtomicLong();
     private static RedisServer server;
+    private static RedisCluster cluster;
 
     private SharedRedis() {
     }
@@ -24,6 +26,15 @@ final class SharedRedis {
         return server;
     }
 
+    /** A three-primary cluster, started on first use; the harness stops it when the JVM exits. */
+    static synchronized RedisCluster cluster() {
+        if (cluster == null) {
+            RedisAvailability.assumeRedisInstalled();
+            cluster = RedisCluster.start(3);
+        }
+        return cluster;
+    }
+
     /** A key prefix no other engine of this JVM uses. */
     static String freshPrefix() {
         return "t" + PREFIXES.incrementAndGet();
@@ -32,5 +43,10 @@ final class SharedRedis {
     /** An engine on the shared server with a prefix of its own. */
     static <T> RedisEngine<T> freshEngine(PayloadCodec<T> codec) {
         return RedisEngine.builder(codec).uri(server().uri()).keyPrefix(freshPrefix()).build();
+    }
+
+    /** An engine on the shared cluster with a prefix of its own. */
+    static <T> RedisEngine<T> freshClusterEngine(PayloadCodec<T> codec) {
+        return RedisEngine.builder(codec).uris(cluster().seedUris()).cluster(true).keyPrefix(freshPrefix()).build();
     }
 }

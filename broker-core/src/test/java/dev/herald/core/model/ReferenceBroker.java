@@ -59,6 +59,8 @@ public final class ReferenceBroker {
         final String filter;
         final boolean pattern;
         final List<Msg> received = new ArrayList<>();
+        /** Each topic's last offset when the subscription was made. */
+        final Map<String, Long> startOffsets = new HashMap<>();
         boolean open = true;
         String closedBy;
 
@@ -229,6 +231,19 @@ public final class ReferenceBroker {
         return List.copyOf(sub(id).received);
     }
 
+    /**
+     * Whether a message of the topic at {@code offset} was published before the subscription was made (in the
+     * topic's current lifetime).
+     */
+    public boolean publishedBefore(int id, String topic, long offset) {
+        return offset <= sub(id).startOffsets.getOrDefault(topic, 0L);
+    }
+
+    /** Whether the subscription is to a pattern. */
+    public boolean isPatternSubscription(int id) {
+        return sub(id).pattern;
+    }
+
     /** Whether the subscription is open. */
     public boolean isOpen(int id) {
         return sub(id).open;
@@ -311,6 +326,9 @@ public final class ReferenceBroker {
     public SubscribeResult subscribe(String filter, boolean sweptBefore) {
         requireOpen();
         Sub s = new Sub(nextSubId++, filter);
+        for (Topic t : topics.values()) {
+            s.startOffsets.put(t.name, t.lastOffset);
+        }
         if (s.pattern) {
             subs.put(s.id, s);
             return new SubscribeResult(s.id, false, List.of(), true, 0, 0);

@@ -5,16 +5,24 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A link to a Redis Cluster. Commands go to the primary that owns their first key's slot; sharded subscriptions go
@@ -60,6 +68,26 @@ final class ClusterLink implements RedisLink {
         }
         this.client = created;
         pubSub.addListener(new Lettuce.PubSubAdapter(events));
+        // Open the connections to every primary now: Lettuce opens a node's connection on its first command, and
+        // with commands refused while disconnected, that first command would fail.
+        // Commands for a slot use the connection of the primary's host and port (not its node id).
+        List<CompletionStage<?>> opening = new ArrayList<>();
+        for (RedisClusterNode node : created.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                opening.add(commands.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
+                opening.add(pubSub.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
+            }
+        }
+        try {
+            Lettuce.allOf(opening).toCompletableFuture().get(connectTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new IllegalStateException("interrupted while connecting to the cluster's primaries", e);
+        } catch (ExecutionException | TimeoutException e) {
+            close();
+            throw new IllegalStateException("could not connect to every primary of the cluster", e);
+        }
     }
 
     @Override
@@ -92,8 +120,34 @@ final class ClusterLink implements RedisLink {
         return pubSub.async().punsubscribe(glob);
     }
 
+    /**
+     * Keys of many slots (a pattern gate per slot) are many commands: they go one call per primary instead, each
+     * with the keys of the slots it owns, straight to its connection. If the topology changed under the call (a
+     * primary refuses a key it no longer owns), the keys are set one by one, routed by slot.
+     */
     @Override
     public CompletionStage<Void> touchKeys(byte[][] keys, long ttlMillis) {
+        Map<RedisClusterNode, List<byte[]>> byPrimary = new HashMap<>();
+        for (byte[] key : keys) {
+            RedisClusterNode owner = client.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
+            if (owner == null) {
+                return oneByOne(keys, ttlMillis);
+            }
+            byPrimary.computeIfAbsent(owner, node -> new ArrayList<>()).add(key);
+        }
+        List<CompletionStage<?>> calls = new ArrayList<>();
+        for (Map.Entry<RedisClusterNode, List<byte[]>> entry : byPrimary.entrySet()) {
+            RedisURI uri = entry.getKey().getUri();
+            byte[][] args = Library.touchArgs(entry.getValue().toArray(new byte[0][]), ttlMillis);
+            calls.add(commands.getConnectionAsync(uri.getHost(), uri.getPort()).thenCompose(connection ->
+                    connection.async().<Long>fcall(Library.TOUCH, ScriptOutputType.INTEGER, new byte[0][], args)));
+        }
+        return Lettuce.allOf(calls).handle((ignored, failure) -> failure)
+                .thenCompose(failure -> failure == null ? CompletableFuture.completedFuture(null)
+                        : oneByOne(keys, ttlMillis));
+    }
+
+    private CompletionStage<Void> oneByOne(byte[][] keys, long ttlMillis) {
         List<CompletionStage<?>> sets = new ArrayList<>(keys.length);
         for (byte[] key : keys) {
             sets.add(commands.async().set(key, ONE, SetArgs.Builder.px(ttlMillis)));

@@ -47,6 +47,9 @@ final class Lettuce {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(1 << 16)
                 .pingBeforeActivateConnection(true)
+                // Every command goes to a primary through its one (write) connection, subscriptions included: that
+                // is the connection opened in advance, and the one a sharded channel's publishes come from.
+                .readOnlyCommands(command -> false)
                 .socketOptions(socketOptions(connectTimeout))
                 .timeoutOptions(timeouts(commandTimeout));
     }
@@ -116,7 +119,11 @@ final class Lettuce {
 
             @Override
             public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> connection) {
-                events.connectionChanged(connection, isPubSub.test(connection), false);
+                if (connection.isClosed()) {
+                    events.connectionClosed(connection);
+                } else {
+                    events.connectionChanged(connection, isPubSub.test(connection), false);
+                }
             }
         };
     }

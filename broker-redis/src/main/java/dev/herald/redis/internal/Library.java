@@ -17,6 +17,7 @@ final class Library {
     static final String READ = "herald_1_read";
     static final String STATS = "herald_1_stats";
     static final String RESTART = "herald_1_restart";
+    static final String TOUCH = "herald_1_touch";
 
     static final String SOURCE = load();
 
@@ -38,6 +39,14 @@ final class Library {
     static boolean isMissingFunction(Throwable failure) {
         String message = failure.getMessage();
         return message != null && message.contains("Function not found");
+    }
+
+    /** Whether Lettuce refused a command before writing it, because its connection is not (yet) up. */
+    static boolean isNeverSent(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        String message = cause.getMessage();
+        return message != null && message.startsWith("Currently not connected");
     }
 
     static String string(List<Object> reply, int index) {
@@ -65,6 +74,14 @@ final class Library {
             return bytes;
         }
         throw new IllegalStateException("expected a string at " + index + " of the reply, got " + value);
+    }
+
+    /** The arguments of the touch function: the ttl, then the key names. */
+    static byte[][] touchArgs(byte[][] keys, long ttlMillis) {
+        byte[][] args = new byte[keys.length + 1][];
+        args[0] = arg(ttlMillis);
+        System.arraycopy(keys, 0, args, 1, keys.length);
+        return args;
     }
 
     static byte[] arg(long n) {

@@ -129,7 +129,7 @@ final class PatternFeed<T> {
 
     private CompletionStage<Void> touchGates() {
         lastGateTouchNanos = System.nanoTime();
-        return engine.link().touchKeys(engine.keys().allGates(), GATE_TTL_MILLIS);
+        return engine.sending(() -> engine.link().touchKeys(engine.keys().allGates(), GATE_TTL_MILLIS));
     }
 
     private void onInterest(String pattern, CompletableFuture<Void> ready) {
@@ -155,7 +155,8 @@ final class PatternFeed<T> {
         futures.add(ready);
         waiting.put(glob, futures);
         // Gates first: once the subscription is confirmed, every publish that follows must see one.
-        touchGates().thenCompose(ignored -> engine.link().psubscribe(glob.getBytes(StandardCharsets.UTF_8)))
+        touchGates().thenCompose(ignored -> engine.sending(
+                        () -> engine.link().psubscribe(glob.getBytes(StandardCharsets.UTF_8))))
                 .whenComplete((ignored, failure) -> mailbox.post(() -> subscribed(glob, failure)));
     }
 

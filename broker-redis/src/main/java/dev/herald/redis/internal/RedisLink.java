@@ -31,6 +31,14 @@ public interface RedisLink extends AutoCloseable {
          * @param up         whether it is up now
          */
         void connectionChanged(Object connection, boolean pubSub, boolean up);
+
+        /**
+         * A connection was closed on purpose (Lettuce closes the connections it opens to refresh a cluster's
+         * topology, and those of nodes that left): it will not come back, and no longer counts as down.
+         *
+         * @param connection the connection
+         */
+        void connectionClosed(Object connection);
     }
 
     /** Calls a function of the library with the keys of one topic; routed to the topic's shard. */

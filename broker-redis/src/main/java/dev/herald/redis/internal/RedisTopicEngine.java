@@ -310,19 +310,60 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
      * A call refused for a missing function did not run, so the retry cannot publish anything twice.
      */
     CompletionStage<List<Object>> call(String function, byte[][] callKeys, byte[][] args) {
-        return link.fcall(function, callKeys, args).handle((reply, failure) -> {
+        return call(function, callKeys, args, 0);
+    }
+
+    private CompletionStage<List<Object>> call(String function, byte[][] callKeys, byte[][] args, int retries) {
+        return sending(() -> link.fcall(function, callKeys, args)).handle((reply, failure) -> {
             if (failure == null) {
                 return CompletableFuture.completedFuture(reply);
             }
-            if (!Library.isMissingFunction(failure)) {
-                return CompletableFuture.<List<Object>>failedFuture(failure);
+            if (Library.isMissingFunction(failure)) {
+                counters.libraryReloads.increment();
+                LOG.warn("Redis has lost Herald's function library (restarted without persistence?); loading it "
+                        + "again");
+                return link.loadLibrary(Library.SOURCE).thenCompose(ignored -> link.fcall(function, callKeys, args))
+                        .toCompletableFuture();
             }
-            counters.libraryReloads.increment();
-            LOG.warn("Redis has lost Herald's function library (restarted without persistence?); loading it again");
-            return link.loadLibrary(Library.SOURCE).thenCompose(ignored -> link.fcall(function, callKeys, args))
-                    .toCompletableFuture();
+            return CompletableFuture.<List<Object>>failedFuture(failure);
         }).thenCompose(stage -> stage);
     }
+
+    /**
+     * Runs a command, and runs it again (a few times, backing off) if Lettuce refused it before writing it because
+     * its connection was not up yet: on a cluster, a node's connection opens on its first command, for instance
+     * after the topology changed. Nothing was sent, so this cannot run anything twice. While Redis is known to be
+     * down, the refusal is returned at once.
+     */
+    <V> CompletionStage<V> sending(java.util.function.Supplier<CompletionStage<V>> command) {
+        return sending(command, 0);
+    }
+
+    private <V> CompletionStage<V> sending(java.util.function.Supplier<CompletionStage<V>> command, int retries) {
+        return command.get().handle((value, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(value);
+            }
+            if (!Library.isNeverSent(failure) || !available() || retries >= NEVER_SENT_RETRIES) {
+                return CompletableFuture.<V>failedFuture(failure);
+            }
+            CompletableFuture<V> retried = new CompletableFuture<>();
+            try {
+                timer.schedule(() -> sending(command, retries + 1).whenComplete((v, f) -> {
+                    if (f != null) {
+                        retried.completeExceptionally(f);
+                    } else {
+                        retried.complete(v);
+                    }
+                }), 10L << retries, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                retried.completeExceptionally(failure);
+            }
+            return retried;
+        }).thenCompose(stage -> stage);
+    }
+
+    private static final int NEVER_SENT_RETRIES = 5;
 
     // ---------------------------------------------------------------- reading
 
@@ -511,6 +552,13 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
             }
         }
         logAvailability();
+    }
+
+    @Override
+    public void connectionClosed(Object connection) {
+        if (downConnections.remove(connection)) {
+            logAvailability();
+        }
     }
 
     private void logAvailability() {

@@ -4,20 +4,16 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /** A link to one Redis server: one command connection, one pub/sub connection. */
 final class StandaloneLink implements RedisLink {
-    private static final byte[] ONE = {'1'};
-
     private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> commands;
@@ -82,11 +78,8 @@ final class StandaloneLink implements RedisLink {
 
     @Override
     public CompletionStage<Void> touchKeys(byte[][] keys, long ttlMillis) {
-        List<CompletionStage<?>> sets = new ArrayList<>(keys.length);
-        for (byte[] key : keys) {
-            sets.add(commands.async().set(key, ONE, SetArgs.Builder.px(ttlMillis)));
-        }
-        return Lettuce.allOf(sets);
+        return commands.async().<Long>fcall(Library.TOUCH, ScriptOutputType.INTEGER, new byte[0][],
+                Library.touchArgs(keys, ttlMillis)).thenApply(count -> null);
     }
 
     @Override

@@ -193,7 +193,7 @@ final class TopicFeed<T> {
 
     /** (Re)subscribes to the topic's channel, then catches up. */
     private void subscribe(int attempt) {
-        engine.link().ssubscribe(channel).whenComplete((ignored, failure) -> mailbox.post(() -> {
+        engine.sending(() -> engine.link().ssubscribe(channel)).whenComplete((ignored, failure) -> mailbox.post(() -> {
             if (attempt != generation) {
                 return;
             }

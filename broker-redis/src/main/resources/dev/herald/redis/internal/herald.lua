@@ -171,6 +171,18 @@ local function restart(keys, args)
   return {epoch, tonumber(redis.call('HGET', meta, 's'))}
 end
 
+-- No KEYS; ARGV: ttl ms, then key names. Sets each key to 1, expiring after the ttl: the pattern gates of all the
+-- slots one node owns, in one call. A cluster refuses declared keys of different slots in one call, so they come
+-- as arguments, which the flag lets the function use as long as this node owns them (it fails otherwise).
+local function touch(keys, args)
+  local ttl = tonumber(args[1])
+  for i = 2, #args do
+    redis.call('SET', args[i], '1', 'PX', ttl)
+  end
+  return #args - 1
+end
+
+redis.register_function{function_name = 'herald_1_touch', callback = touch, flags = {'allow-cross-slot-keys'}}
 redis.register_function('herald_1_publish', publish)
 redis.register_function('herald_1_ensure', ensure)
 redis.register_function('herald_1_read', read)
