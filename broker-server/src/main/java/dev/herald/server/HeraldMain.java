@@ -1,15 +1,18 @@
 package dev.herald.server;
 
 import dev.herald.core.Broker;
+import dev.herald.core.BrokerBuilder;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
+import dev.herald.redis.RedisEngine;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -44,6 +47,7 @@ import picocli.CommandLine.Spec;
             "  java -jar herald-server.jar --port 9000",
             "  java -jar herald-server.jar --allowed-origins http://localhost:3000",
             "  HERALD_PORT=9000 HERALD_HISTORY_COUNT=100 java -jar herald-server.jar",
+            "  java -jar herald-server.jar --redis redis://localhost:6379 --node-id a",
             "",
             "Each connection uses one file descriptor: raise the limit (ulimit -n 65536) before serving many clients."})
 public final class HeraldMain implements Callable<Integer> {
@@ -71,6 +75,10 @@ public final class HeraldMain implements Callable<Integer> {
     static final String HISTORY_PAGE_LIMIT = "1000";
     static final String SHUTDOWN_TIMEOUT = "10s";
     static final String DEMO_PAGE = "true";
+    static final String REDIS_CLUSTER = "false";
+    static final String REDIS_KEY_PREFIX = "herald";
+    static final String REDIS_TOPIC_TTL = "30d";
+    static final String REDIS_TIMEOUT = "2s";
 
     @Spec
     CommandSpec spec;
@@ -206,6 +214,42 @@ public final class HeraldMain implements Callable<Integer> {
                     + DEMO_PAGE + "]")
     boolean demoPage;
 
+    @Option(names = "--redis", paramLabel = "URI", defaultValue = "${env:HERALD_REDIS:-}",
+            description = "Share topics, offsets and history with other nodes through Redis: redis://host:port "
+                    + "(rediss:// for TLS, redis://user:password@host:port for credentials); with --redis-cluster, "
+                    + "comma-separated seed URIs. Without it the server keeps everything in memory. "
+                    + "[HERALD_REDIS, default: none, in memory]")
+    String redis;
+
+    @Option(names = "--redis-cluster", negatable = true, arity = "0..1", fallbackValue = "true",
+            paramLabel = "BOOLEAN", defaultValue = "${env:HERALD_REDIS_CLUSTER:-" + REDIS_CLUSTER + "}",
+            description = "The --redis URIs are seeds of a Redis Cluster. [HERALD_REDIS_CLUSTER, default "
+                    + REDIS_CLUSTER + "]")
+    boolean redisCluster;
+
+    @Option(names = "--redis-key-prefix", paramLabel = "PREFIX",
+            defaultValue = "${env:HERALD_REDIS_KEY_PREFIX:-" + REDIS_KEY_PREFIX + "}",
+            description = "Prefix of Herald's keys and channels in Redis, so that deployments can share one. "
+                    + "[HERALD_REDIS_KEY_PREFIX, default " + REDIS_KEY_PREFIX + "]")
+    String redisKeyPrefix;
+
+    @Option(names = "--redis-topic-ttl", paramLabel = "DURATION", converter = OptionValues.DurationConverter.class,
+            defaultValue = "${env:HERALD_REDIS_TOPIC_TTL:-" + REDIS_TOPIC_TTL + "}",
+            description = "How long a topic idle in Redis keeps its history, epoch and offsets. "
+                    + "[HERALD_REDIS_TOPIC_TTL, default " + REDIS_TOPIC_TTL + "]")
+    Duration redisTopicTtl;
+
+    @Option(names = "--redis-timeout", paramLabel = "DURATION", converter = OptionValues.DurationConverter.class,
+            defaultValue = "${env:HERALD_REDIS_TIMEOUT:-" + REDIS_TIMEOUT + "}",
+            description = "Longest a connection to Redis or a command may take; a publish Redis does not answer "
+                    + "in time gets 503 engine_unavailable. [HERALD_REDIS_TIMEOUT, default " + REDIS_TIMEOUT + "]")
+    Duration redisTimeout;
+
+    @Option(names = "--node-id", paramLabel = "NAME", defaultValue = "${env:HERALD_NODE_ID:-}",
+            description = "This node's name in logs and metrics. [HERALD_NODE_ID, default: node- and a random "
+                    + "suffix]")
+    String nodeId;
+
     /** Creates the command; picocli fills in the options. */
     HeraldMain() {
     }
@@ -277,10 +321,57 @@ public final class HeraldMain implements Callable<Integer> {
 
     StandaloneServer startServer() {
         HeraldServerConfig config = serverConfig();
-        Broker<RawJson> broker = newBroker();
-        StandaloneServer server = StandaloneServer.start(config, broker);
-        LOG.info("Herald listening on {} (WebSocket {})", server.httpUri(), server.webSocketUri());
+        RedisEngine<RawJson> engine = redisEngine(config.nodeId());
+        Broker<RawJson> broker;
+        try {
+            broker = newBroker(engine);
+        } catch (ParameterException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (engine == null) {
+                throw e;
+            }
+            throw new IllegalStateException("could not connect to Redis at " + redis.strip(), e);
+        }
+        StandaloneServer server = StandaloneServer.start(config, broker, engine == null ? null : engine::status);
+        if (engine == null) {
+            LOG.info("Herald listening on {} (WebSocket {})", server.httpUri(), server.webSocketUri());
+        } else {
+            LOG.info("Herald node {} listening on {} (WebSocket {}), sharing topics through Redis",
+                    config.nodeId(), server.httpUri(), server.webSocketUri());
+        }
         return server;
+    }
+
+    /** The Redis engine the options ask for, or {@code null} to keep everything in memory. */
+    RedisEngine<RawJson> redisEngine(String node) {
+        List<String> uris = Arrays.stream(redis.split(",")).map(String::strip).filter(u -> !u.isEmpty()).toList();
+        if (uris.isEmpty()) {
+            if (redisCluster) {
+                throw new ParameterException(spec.commandLine(),
+                        "Option '--redis-cluster' needs the cluster's seed URIs in '--redis'");
+            }
+            return null;
+        }
+        if (uris.size() > 1 && !redisCluster) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '--redis': several URIs need "
+                    + "--redis-cluster; a single Redis server takes one");
+        }
+        RedisEngine.Builder<RawJson> b = RedisEngine.builder(RawJsonCodec.INSTANCE);
+        set("--redis", () -> b.uris(uris));
+        b.cluster(redisCluster);
+        set("--redis-key-prefix", () -> b.keyPrefix(redisKeyPrefix));
+        set("--redis-topic-ttl", () -> b.topicTtl(redisTopicTtl));
+        set("--redis-timeout", () -> b.commandTimeout(redisTimeout));
+        set("--redis-timeout", () -> b.connectTimeout(redisTimeout));
+        b.nodeId(node);
+        return b.build();
+    }
+
+    /** The node id: as given, or a random one. */
+    String nodeId() {
+        return nodeId.isBlank() ? "node-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 28, 36)
+                : nodeId.strip();
     }
 
     /** The network settings, each checked by the config builder and reported under its option's name. */
@@ -305,6 +396,8 @@ public final class HeraldMain implements Callable<Integer> {
         set("--history-page-limit", () -> b.historyLimit(historyPageLimit));
         set("--shutdown-timeout", () -> b.shutdownTimeout(shutdownTimeout));
         set("--demo-page", () -> b.demoPage(demoPage));
+        String node = nodeId();
+        set("--node-id", () -> b.nodeId(node));
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
@@ -331,14 +424,17 @@ public final class HeraldMain implements Callable<Integer> {
         return policy;
     }
 
-    private Broker<RawJson> newBroker() {
+    private Broker<RawJson> newBroker(RedisEngine<RawJson> engine) {
         HistoryPolicy history = historyPolicy();
         requireAtLeast("--max-topics", maxTopics, 1);
-        return Broker.<RawJson>builder()
+        BrokerBuilder<RawJson> builder = Broker.<RawJson>builder()
                 .history(history)
                 .payloadWeigher(RawJson::size)
-                .maxTopics(maxTopics)
-                .build();
+                .maxTopics(maxTopics);
+        if (engine != null) {
+            builder.engine(engine);
+        }
+        return builder.build();
     }
 
     List<String> origins() {

@@ -1,6 +1,7 @@
 package dev.herald.server;
 
 import dev.herald.core.Broker;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.HeraldServer;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
@@ -9,11 +10,12 @@ import java.net.URI;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running standalone server: a {@link HeraldServer} and the in-memory broker it owns. Started by
+ * A running standalone server: a {@link HeraldServer} and the broker it owns (in memory, or on Redis). Started by
  * {@link HeraldMain#start(String...)} or by {@code main}. Thread-safe.
  */
 public final class StandaloneServer implements AutoCloseable {
@@ -37,11 +39,20 @@ public final class StandaloneServer implements AutoCloseable {
         webSocketUri = URI.create("ws://" + host + ":" + bound.getPort() + config.websocketPath());
     }
 
-    /** Starts a server on {@code broker}; closes the broker if the server cannot start. */
-    static StandaloneServer start(HeraldServerConfig config, Broker<RawJson> broker) {
+    /**
+     * Starts a server on {@code broker}; closes the broker if the server cannot start.
+     *
+     * @param engineStatus the broker's engine's status for health and metrics, or {@code null} (in memory)
+     */
+    static StandaloneServer start(HeraldServerConfig config, Broker<RawJson> broker,
+                                  Supplier<EngineStatus> engineStatus) {
         HeraldServer server;
         try {
-            server = HeraldServer.builder().config(config).broker(broker).build();
+            HeraldServer.Builder builder = HeraldServer.builder().config(config).broker(broker);
+            if (engineStatus != null) {
+                builder.engineStatus(engineStatus);
+            }
+            server = builder.build();
             server.start();
         } catch (RuntimeException e) {
             broker.close();

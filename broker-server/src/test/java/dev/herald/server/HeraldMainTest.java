@@ -158,7 +158,15 @@ class HeraldMainTest {
                 new Case("--websocket-path", new String[] {"--websocket-path", "ws"}),
                 new Case("--write-buffer-low", new String[] {"--write-buffer-low", "1MiB", "--write-buffer-high",
                     "64KiB"}),
-                new Case("--no-such-option", new String[] {"--no-such-option"}));
+                new Case("--no-such-option", new String[] {"--no-such-option"}),
+                new Case("--redis-cluster", new String[] {"--redis-cluster"}),
+                new Case("--redis", new String[] {"--redis", "redis://a:6379,redis://b:6379"}),
+                new Case("--redis", new String[] {"--redis", "not a uri"}),
+                new Case("--redis-key-prefix", new String[] {"--redis", "redis://127.0.0.1:1", "--redis-key-prefix",
+                    "two words"}),
+                new Case("--redis-topic-ttl", new String[] {"--redis", "redis://127.0.0.1:1", "--redis-topic-ttl",
+                    "10s"}),
+                new Case("--node-id", new String[] {"--node-id", "no spaces please"}));
         for (Case c : cases) {
             Run r = run(withLoopbackPortZero(c.args()));
             String what = String.join(" ", c.args()) + " -> " + r.err();
@@ -207,7 +215,8 @@ class HeraldMainTest {
             assertTrue(help.contains("[" + env + ", default"), "help shows " + env + " and its default");
             checked++;
         }
-        assertEquals(22, checked, "every option is checked");
+        assertEquals(28, checked, "every option is checked");
+        assertTrue(help.contains("--redis"), "help tells how to share topics through Redis");
         assertTrue(help.contains("ulimit -n"), "help tells how to raise the open-file limit");
     }
 
@@ -246,6 +255,30 @@ class HeraldMainTest {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             }
         }, "nothing listens after close");
+    }
+
+    @Test
+    void anUnreachableRedisFailsTheStartWithAMessageAndStatusOne() throws IOException {
+        int closedPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            closedPort = probe.getLocalPort();
+        }
+        Run r = run("--host", "127.0.0.1", "--port", "0", "--redis", "redis://127.0.0.1:" + closedPort,
+                "--redis-timeout", "1s");
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("could not start: could not connect to Redis at redis://127.0.0.1:" + closedPort),
+                r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void withoutRedisTheServerKeepsEverythingInMemoryAndHasANodeId() {
+        assumeNoHeraldEnvironment();
+        HeraldMain main = parse();
+        assertEquals(null, main.redisEngine("n"), "in memory unless --redis is given");
+        assertTrue(main.serverConfig().nodeId().matches("node-[0-9a-z]+"), main.serverConfig().nodeId());
+        assertEquals("west-1", parse("--node-id", "west-1").serverConfig().nodeId());
     }
 
     @Test
