@@ -1,7 +1,6 @@
 package dev.herald.server;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.core.JsonParser;
@@ -10,8 +9,8 @@ import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * Reads JSON text for assertions: into maps, lists, strings, numbers, booleans and nulls, and also as the exact
- * text of a field's value or of an array's elements, because the server promises to pass data on byte for byte.
+ * Reads JSON text for assertions: objects as the netty module's tests do, and also the exact text of a field's value
+ * or of an array's elements, because the server promises to pass data on byte for byte.
  */
 final class TestJson {
     private static final JsonFactory FACTORY = new JsonFactory();
@@ -20,36 +19,13 @@ final class TestJson {
     }
 
     /**
-     * Parses one JSON value.
-     *
-     * @param json the text
-     * @return {@code Map<String, Object>}, {@code List<Object>}, {@code String}, {@code Long}, {@code Double},
-     *         {@code Boolean} or {@code null}
-     */
-    static Object parse(String json) {
-        try (JsonParser p = FACTORY.createParser(ObjectReadContext.empty(), json)) {
-            p.nextToken();
-            Object value = read(p);
-            if (p.nextToken() != null) {
-                throw new IllegalArgumentException("content after the value: " + json);
-            }
-            return value;
-        }
-    }
-
-    /**
-     * Parses a JSON object.
+     * Parses a JSON object, as the netty module's tests do.
      *
      * @param json the text
      * @return the object's fields in order
      */
-    @SuppressWarnings("unchecked")
     static Map<String, Object> object(String json) {
-        Object value = parse(json);
-        if (!(value instanceof Map)) {
-            throw new IllegalArgumentException("not a JSON object: " + json);
-        }
-        return (Map<String, Object>) value;
+        return dev.herald.netty.TestJson.object(json);
     }
 
     /**
@@ -128,41 +104,5 @@ final class TestJson {
         }
         int end = (int) p.currentLocation().getCharOffset();
         return json.substring(start, end);
-    }
-
-    private static Object read(JsonParser p) {
-        JsonToken t = p.currentToken();
-        switch (t) {
-            case START_OBJECT: {
-                Map<String, Object> map = new LinkedHashMap<>();
-                while (p.nextToken() == JsonToken.PROPERTY_NAME) {
-                    String name = p.currentName();
-                    p.nextToken();
-                    map.put(name, read(p));
-                }
-                return map;
-            }
-            case START_ARRAY: {
-                List<Object> list = new ArrayList<>();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    list.add(read(p));
-                }
-                return list;
-            }
-            case VALUE_STRING:
-                return p.getString();
-            case VALUE_NUMBER_INT:
-                return p.getLongValue();
-            case VALUE_NUMBER_FLOAT:
-                return p.getDoubleValue();
-            case VALUE_TRUE:
-                return Boolean.TRUE;
-            case VALUE_FALSE:
-                return Boolean.FALSE;
-            case VALUE_NULL:
-                return null;
-            default:
-                throw new IllegalArgumentException("unexpected token " + t);
-        }
     }
 }

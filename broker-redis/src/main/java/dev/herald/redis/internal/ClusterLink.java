@@ -5,8 +5,9 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
-import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.api.async.RedisFunctionAsyncCommands;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
@@ -30,56 +31,70 @@ import java.util.concurrent.TimeoutException;
  * node, since classic pub/sub messages reach every node of a cluster. The topology is refreshed periodically and
  * on redirects and reconnects, so slots that move are followed.
  */
-final class ClusterLink implements RedisLink {
+final class ClusterLink extends LettuceLink {
     private static final byte[] ONE = {'1'};
 
-    private final ClientResources resources;
     private final RedisClusterClient client;
     private final StatefulRedisClusterConnection<byte[], byte[]> commands;
-    private final StatefulRedisClusterPubSubConnection<byte[], byte[]> pubSub;
-    private final String description;
+    private final StatefulRedisClusterPubSubConnection<byte[], byte[]> clusterPubSub;
+
+    private ClusterLink(ClientResources resources, RedisClusterClient client,
+                        StatefulRedisClusterConnection<byte[], byte[]> commands,
+                        StatefulRedisClusterPubSubConnection<byte[], byte[]> pubSub, String description,
+                        Events events) {
+        super(resources, client, commands, pubSub, description, events);
+        this.client = client;
+        this.commands = commands;
+        this.clusterPubSub = pubSub;
+    }
 
     /**
-     * Connects to the cluster through the seed nodes; blocks until the topology is known and both connections are
-     * up.
+     * Connects to the cluster through the seed nodes; blocks until the topology is known and the connections to
+     * every primary are up.
      *
      * @throws io.lettuce.core.RedisConnectionException if no seed can be reached
+     * @throws IllegalStateException if a primary cannot be reached
      */
-    ClusterLink(List<RedisURI> seeds, Duration connectTimeout, Duration commandTimeout, Events events) {
-        this.resources = Lettuce.resources();
-        this.description = seeds.toString();
-        RedisClusterClient created = RedisClusterClient.create(resources, seeds);
+    static ClusterLink connect(List<RedisURI> seeds, Duration connectTimeout, Duration commandTimeout,
+                               Events events) {
+        ClientResources resources = Lettuce.resources();
+        RedisClusterClient client = RedisClusterClient.create(resources, seeds);
+        ClusterLink link;
         try {
             ClusterClientOptions.Builder options = ClusterClientOptions.builder()
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(Duration.ofSeconds(30)) // adaptive triggers are on by default
                             .build());
             Lettuce.configure(options, connectTimeout, commandTimeout);
-            created.setOptions(options.build());
+            client.setOptions(options.build());
             // Node connections, pub/sub ones among them, report their state through the client.
-            created.addListener(Lettuce.stateListener(events,
+            client.addListener(Lettuce.stateListener(events,
                     connection -> connection instanceof StatefulRedisPubSubConnection));
-            this.commands = created.connect(ByteArrayCodec.INSTANCE);
-            this.pubSub = created.connectPubSub(ByteArrayCodec.INSTANCE);
+            link = new ClusterLink(resources, client, client.connect(ByteArrayCodec.INSTANCE),
+                    client.connectPubSub(ByteArrayCodec.INSTANCE), "cluster " + seeds, events);
         } catch (RuntimeException e) {
-            created.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            resources.shutdown();
+            abandon(client, resources);
             throw e;
         }
-        this.client = created;
-        pubSub.addListener(new Lettuce.PubSubAdapter(events));
-        // Open the connections to every primary now: Lettuce opens a node's connection on its first command, and
-        // with commands refused while disconnected, that first command would fail.
-        // Commands for a slot use the connection of the primary's host and port (not its node id).
+        link.openPrimaries(connectTimeout);
+        return link;
+    }
+
+    /**
+     * Opens the connections to every primary now: Lettuce opens a node's connection on its first command, and with
+     * commands refused while disconnected, that first command would fail. Commands for a slot use the connection
+     * of the primary's host and port (not its node id).
+     */
+    private void openPrimaries(Duration timeout) {
         List<CompletionStage<?>> opening = new ArrayList<>();
-        for (RedisClusterNode node : created.getPartitions()) {
+        for (RedisClusterNode node : client.getPartitions()) {
             if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
                 opening.add(commands.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
-                opening.add(pubSub.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
+                opening.add(clusterPubSub.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort()));
             }
         }
         try {
-            Lettuce.allOf(opening).toCompletableFuture().get(connectTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+            Lettuce.allOf(opening).toCompletableFuture().get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
@@ -91,33 +106,13 @@ final class ClusterLink implements RedisLink {
     }
 
     @Override
-    public CompletionStage<List<Object>> fcall(String function, byte[][] keys, byte[][] args) {
-        return commands.async().fcall(function, ScriptOutputType.MULTI, keys, args);
+    RedisFunctionAsyncCommands<byte[], byte[]> functions() {
+        return commands.async();
     }
 
     @Override
     public CompletionStage<Void> loadLibrary(String source) {
         return commands.async().upstream().commands().functionLoad(source, true).thenApply(names -> null);
-    }
-
-    @Override
-    public CompletionStage<Void> ssubscribe(byte[] channel) {
-        return pubSub.async().ssubscribe(channel);
-    }
-
-    @Override
-    public CompletionStage<Void> sunsubscribe(byte[] channel) {
-        return pubSub.async().sunsubscribe(channel);
-    }
-
-    @Override
-    public CompletionStage<Void> psubscribe(byte[] glob) {
-        return pubSub.async().psubscribe(glob);
-    }
-
-    @Override
-    public CompletionStage<Void> punsubscribe(byte[] glob) {
-        return pubSub.async().punsubscribe(glob);
     }
 
     /**
@@ -153,21 +148,5 @@ final class ClusterLink implements RedisLink {
             sets.add(commands.async().set(key, ONE, SetArgs.Builder.px(ttlMillis)));
         }
         return Lettuce.allOf(sets);
-    }
-
-    @Override
-    public String describe() {
-        return "cluster " + description;
-    }
-
-    @Override
-    public void close() {
-        try {
-            pubSub.close();
-            commands.close();
-        } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            resources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
-        }
     }
 }

@@ -36,7 +36,7 @@ public final class RedisLinks {
      */
     public static RedisLink standalone(String uri, Duration connectTimeout, Duration commandTimeout,
                                        RedisLink.Events events) {
-        return new StandaloneLink(parse(uri), connectTimeout, commandTimeout, events);
+        return StandaloneLink.connect(parse(uri), connectTimeout, commandTimeout, events);
     }
 
     /**
@@ -54,6 +54,6 @@ public final class RedisLinks {
         for (String seed : seeds) {
             uris.add(parse(seed));
         }
-        return new ClusterLink(uris, connectTimeout, commandTimeout, events);
+        return ClusterLink.connect(uris, connectTimeout, commandTimeout, events);
     }
 }
