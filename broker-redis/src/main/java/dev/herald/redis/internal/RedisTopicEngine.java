@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -30,7 +29,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -66,6 +64,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
     private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
     /** Messages of a batch per function call: bounds the size of one call and of one live frame. */
     static final int BATCH_CHUNK = 512;
+
     private static final Duration LIBRARY_LOAD_TIMEOUT = Duration.ofSeconds(10);
 
     private final Keys keys;
@@ -74,23 +73,18 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
     private final Clock clock;
     private final ToLongFunction<? super T> weigher;
     private final int maxTopics;
-    private final byte[] ttlMillis;
+    private final long ttlMillis;
     private final long refreshMillis;
     private final String nodeId;
     private final RedisLink link;
+    private final FunctionCalls calls;
     private final ExecutorService dispatch;
     private final ScheduledExecutorService timer;
     private final ConcurrentHashMap<String, TopicFeed<T>> feeds = new ConcurrentHashMap<>();
     private final PatternFeed<T> patterns;
     final EngineCounters counters = new EngineCounters();
 
-    /** Connections known to be down; the engine is available while this is empty. */
-    private final Set<Object> downConnections = ConcurrentHashMap.newKeySet();
-    private final Object availabilityLock = new Object();
-    /** Guarded by availabilityLock: the state last logged, so that each change is logged once. */
-    private boolean loggedAvailable = true;
-    private long unavailableSinceNanos;
-    private volatile String lastProblem = "";
+    private final Availability availability;
     private volatile EngineListener<T> listener;
     private volatile boolean closed;
 
@@ -113,7 +107,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         this.clock = context.clock();
         this.weigher = context.payloadWeigher();
         this.maxTopics = context.maxTopics();
-        this.ttlMillis = Library.arg(settings.topicTtl().toMillis());
+        this.ttlMillis = settings.topicTtl().toMillis();
         this.refreshMillis = Math.max(1000, Math.min(settings.topicTtl().toMillis() / 4,
                 TimeUnit.MINUTES.toMillis(5)));
         this.nodeId = settings.nodeId();
@@ -134,6 +128,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         scheduler.setRemoveOnCancelPolicy(true);
         this.timer = scheduler;
         this.patterns = new PatternFeed<>(this);
+        this.availability = new Availability(settings.nodeId(), feeds::size);
         RedisLink opened;
         try {
             opened = connect.apply(this);
@@ -144,6 +139,8 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
             throw e;
         }
         this.link = opened;
+        availability.connectedTo(link.describe());
+        this.calls = new FunctionCalls(link, keys, bounds, ttlMillis, timer, counters, this::available);
         timer.scheduleWithFixedDelay(this::refreshTopics, refreshMillis, refreshMillis, TimeUnit.MILLISECONDS);
         LOG.info("Herald node {} uses Redis at {}", nodeId, link.describe());
     }
@@ -190,14 +187,16 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         long weight = bounds.keeps ? weigh(data) : 0;
         byte[] payload = codec.encode(data);
         Instant now = clock.now();
-        byte[][] args = publishArgs(topic, now, 1);
-        args[PUBLISH_FIXED_ARGS] = Library.arg(weight);
-        args[PUBLISH_FIXED_ARGS + 1] = payload;
-        return call(Library.PUBLISH, publishKeys(topic), args).handle((reply, failure) -> {
+        FunctionCalls.TopicNames names = calls.names(topic);
+        byte[][] args = calls.publishArgs(names, now, 1);
+        args[FunctionCalls.PUBLISH_FIXED_ARGS] = Library.arg(weight);
+        args[FunctionCalls.PUBLISH_FIXED_ARGS + 1] = payload;
+        return calls.publish(names, args).handle((reply, failure) -> {
             if (failure != null) {
-                return refusal(failure);
+                return refusal(names, failure);
             }
             String epoch = Library.string(reply, 0);
+            FunctionCalls.epochTaken(names, epoch);
             long offset = Library.number(reply, 1);
             return new PublishResult.Accepted(epoch + "-" + offset, topic, offset, epoch, now);
         });
@@ -227,19 +226,21 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
             payloads[i] = codec.encode(item);
         }
         Instant now = clock.now();
+        FunctionCalls.TopicNames names = calls.names(topic);
         List<CompletableFuture<List<PublishResult>>> chunks = new ArrayList<>();
         for (int from = 0; from < items.length; from += BATCH_CHUNK) {
             int count = Math.min(BATCH_CHUNK, items.length - from);
-            byte[][] args = publishArgs(topic, now, count);
+            byte[][] args = calls.publishArgs(names, now, count);
             for (int i = 0; i < count; i++) {
-                args[PUBLISH_FIXED_ARGS + 2 * i] = Library.arg(weights[from + i]);
-                args[PUBLISH_FIXED_ARGS + 2 * i + 1] = payloads[from + i];
+                args[FunctionCalls.PUBLISH_FIXED_ARGS + 2 * i] = Library.arg(weights[from + i]);
+                args[FunctionCalls.PUBLISH_FIXED_ARGS + 2 * i + 1] = payloads[from + i];
             }
-            chunks.add(call(Library.PUBLISH, publishKeys(topic), args).handle((reply, failure) -> {
+            chunks.add(calls.publish(names, args).handle((reply, failure) -> {
                 if (failure != null) {
-                    return Collections.nCopies(count, refusal(failure));
+                    return Collections.nCopies(count, refusal(names, failure));
                 }
                 String epoch = Library.string(reply, 0);
+                FunctionCalls.epochTaken(names, epoch);
                 long first = Library.number(reply, 1);
                 List<PublishResult> results = new ArrayList<>(count);
                 for (int i = 0; i < count; i++) {
@@ -258,28 +259,6 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         });
     }
 
-    private static final int PUBLISH_FIXED_ARGS = 11;
-
-    private byte[][] publishKeys(String topic) {
-        return new byte[][] {keys.meta(topic), keys.log(topic), keys.gate(topic)};
-    }
-
-    private byte[][] publishArgs(String topic, Instant now, int count) {
-        byte[][] args = new byte[PUBLISH_FIXED_ARGS + 2 * count][];
-        args[0] = keys.shardChannel(topic);
-        args[1] = keys.patternChannel(topic);
-        args[2] = Library.arg(newEpoch());
-        args[3] = Library.arg(bounds.keeps ? 1 : 0);
-        args[4] = bounds.maxCount;
-        args[5] = bounds.maxBytes;
-        args[6] = bounds.cutoff(now);
-        args[7] = ttlMillis;
-        args[8] = Library.arg(Bounds.nanos(now));
-        args[9] = Library.arg(Bounds.micros(now));
-        args[10] = Library.arg(count);
-        return args;
-    }
-
     private long weigh(T data) {
         long weight = weigher.applyAsLong(data);
         if (weight < 0) {
@@ -288,12 +267,10 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         return weight;
     }
 
-    /** An epoch for a topic that a call may create: random, so that two lifetimes never share one. */
-    static String newEpoch() {
-        return "r" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
-    }
-
-    private PublishResult refusal(Throwable failure) {
+    private PublishResult refusal(FunctionCalls.TopicNames names, Throwable failure) {
+        // The call may have run and created the topic with the proposed epoch before its answer was lost: propose
+        // another one from now on, or a later lifetime could get the same.
+        names.proposedEpoch = FunctionCalls.newEpoch();
         if (closed) {
             return closedRefusal();
         }
@@ -305,65 +282,10 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         return new PublishResult.Rejected(RejectReason.BROKER_CLOSED, "broker is closed");
     }
 
-    /**
-     * Calls a function; if Redis lost the library (restarted without persistence), loads it again and retries once.
-     * A call refused for a missing function did not run, so the retry cannot publish anything twice.
-     */
-    CompletionStage<List<Object>> call(String function, byte[][] callKeys, byte[][] args) {
-        return call(function, callKeys, args, 0);
-    }
-
-    private CompletionStage<List<Object>> call(String function, byte[][] callKeys, byte[][] args, int retries) {
-        return sending(() -> link.fcall(function, callKeys, args)).handle((reply, failure) -> {
-            if (failure == null) {
-                return CompletableFuture.completedFuture(reply);
-            }
-            if (Library.isMissingFunction(failure)) {
-                counters.libraryReloads.increment();
-                LOG.warn("Redis has lost Herald's function library (restarted without persistence?); loading it "
-                        + "again");
-                return link.loadLibrary(Library.SOURCE).thenCompose(ignored -> link.fcall(function, callKeys, args))
-                        .toCompletableFuture();
-            }
-            return CompletableFuture.<List<Object>>failedFuture(failure);
-        }).thenCompose(stage -> stage);
-    }
-
-    /**
-     * Runs a command, and runs it again (a few times, backing off) if Lettuce refused it before writing it because
-     * its connection was not up yet: on a cluster, a node's connection opens on its first command, for instance
-     * after the topology changed. Nothing was sent, so this cannot run anything twice. While Redis is known to be
-     * down, the refusal is returned at once.
-     */
+    /** See {@link FunctionCalls#sending}. */
     <V> CompletionStage<V> sending(java.util.function.Supplier<CompletionStage<V>> command) {
-        return sending(command, 0);
+        return calls.sending(command);
     }
-
-    private <V> CompletionStage<V> sending(java.util.function.Supplier<CompletionStage<V>> command, int retries) {
-        return command.get().handle((value, failure) -> {
-            if (failure == null) {
-                return CompletableFuture.completedFuture(value);
-            }
-            if (!Library.isNeverSent(failure) || !available() || retries >= NEVER_SENT_RETRIES) {
-                return CompletableFuture.<V>failedFuture(failure);
-            }
-            CompletableFuture<V> retried = new CompletableFuture<>();
-            try {
-                timer.schedule(() -> sending(command, retries + 1).whenComplete((v, f) -> {
-                    if (f != null) {
-                        retried.completeExceptionally(f);
-                    } else {
-                        retried.complete(v);
-                    }
-                }), 10L << retries, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                retried.completeExceptionally(failure);
-            }
-            return retried;
-        }).thenCompose(stage -> stage);
-    }
-
-    private static final int NEVER_SENT_RETRIES = 5;
 
     // ---------------------------------------------------------------- reading
 
@@ -379,9 +301,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
 
     /** The raw reply of the read function: epoch, last offset, oldest offset, then offset, timestamp, data. */
     CompletionStage<List<Object>> readReply(String topic, long after, int limit, boolean latest) {
-        byte[][] args = {Library.arg(after), Library.arg(limit), Library.arg(latest ? 1 : 0), bounds.maxCount,
-                bounds.maxBytes, bounds.cutoff(clock.now())};
-        return call(Library.READ, topicKeys(topic), args);
+        return calls.read(topic, after, limit, latest, clock.now());
     }
 
     private History<T> history(String topic, List<Object> reply) {
@@ -423,8 +343,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         if (closed) {
             return CompletableFuture.failedFuture(new HeraldException(RejectReason.BROKER_CLOSED, "broker is closed"));
         }
-        byte[][] args = {bounds.maxCount, bounds.maxBytes, bounds.cutoff(clock.now())};
-        return call(Library.STATS, topicKeys(topic), args).thenApply(reply -> {
+        return calls.stats(topic, clock.now()).thenApply(reply -> {
             String epoch = Library.string(reply, 0);
             if (epoch.isEmpty()) {
                 return Optional.<TopicStats>empty();
@@ -436,17 +355,12 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
 
     /** Makes sure the topic exists and keeps its keys alive: {@code {epoch, last offset}}. */
     CompletionStage<List<Object>> ensure(String topic) {
-        return call(Library.ENSURE, topicKeys(topic), new byte[][] {Library.arg(newEpoch()), ttlMillis});
+        return calls.ensure(topic);
     }
 
     /** Starts a new lifetime of the topic if it still has {@code epoch}: {@code {epoch, last offset}}. */
     CompletionStage<List<Object>> restart(String topic, String epoch) {
-        return call(Library.RESTART, topicKeys(topic),
-                new byte[][] {Library.arg(epoch), Library.arg(newEpoch()), ttlMillis});
-    }
-
-    private byte[][] topicKeys(String topic) {
-        return new byte[][] {keys.meta(topic), keys.log(topic)};
+        return calls.restart(topic, epoch);
     }
 
     // ---------------------------------------------------------------- interest
@@ -534,15 +448,14 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
             return;
         }
         if (!up) {
-            downConnections.add(connection);
-            lastProblem = (pubSub ? "pub/sub" : "command") + " connection to Redis lost";
+            availability.lost(connection, pubSub);
             if (pubSub) {
                 for (TopicFeed<T> feed : feeds.values()) {
                     feed.connectionLost();
                 }
                 patterns.connectionLost();
             }
-        } else if (downConnections.remove(connection)) {
+        } else if (availability.back(connection)) {
             counters.reconnects.increment();
             if (pubSub) {
                 for (TopicFeed<T> feed : feeds.values()) {
@@ -551,34 +464,11 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
                 patterns.resync();
             }
         }
-        logAvailability();
     }
 
     @Override
     public void connectionClosed(Object connection) {
-        if (downConnections.remove(connection)) {
-            logAvailability();
-        }
-    }
-
-    private void logAvailability() {
-        synchronized (availabilityLock) {
-            boolean now = downConnections.isEmpty();
-            if (now == loggedAvailable) {
-                return;
-            }
-            loggedAvailable = now;
-            if (!now) {
-                unavailableSinceNanos = System.nanoTime();
-                LOG.warn("Herald node {}: Redis at {} unreachable ({}); publishes are refused with "
-                        + "engine_unavailable until it is back, open subscriptions wait", nodeId, link == null
-                        ? "?" : link.describe(), lastProblem);
-            } else {
-                LOG.info("Herald node {}: Redis reachable again after {} ms; {} topics catch up from their last "
-                        + "offset", nodeId, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unavailableSinceNanos),
-                        feeds.size());
-            }
-        }
+        availability.closed(connection);
     }
 
     // ---------------------------------------------------------------- for the feeds
@@ -609,7 +499,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
 
     /** Whether every connection to Redis is up. */
     boolean available() {
-        return downConnections.isEmpty() && !closed;
+        return availability.available() && !closed;
     }
 
     String nodeId() {
@@ -646,7 +536,7 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
     public EngineStatus status() {
         boolean available = available();
         String detail = closed ? "closed" : available ? "connected to " + link.describe()
-                : "Redis at " + link.describe() + " unreachable: " + lastProblem;
+                : "Redis at " + link.describe() + " unreachable: " + availability.problem();
         return new EngineStatus(available, detail, counters.snapshot(feeds.size(), patterns.globCount()));
     }
 
