@@ -1,12 +1,16 @@
 package dev.herald.bench.load;
 
 import dev.herald.bench.reference.Transport;
+import dev.herald.core.Broker;
+import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.HeraldServer;
 import dev.herald.netty.HeraldServerConfig;
+import dev.herald.netty.RawJson;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Runs {@link HeraldServer} with its default in-memory broker for the load generator, in its own process so its
@@ -25,6 +29,16 @@ public final class HeraldServerMain {
      * @throws InterruptedException if interrupted
      */
     public static void main(String[] args) throws InterruptedException {
+        serve(args, null, null);
+    }
+
+    /**
+     * Serves a broker from {@code brokers} (or, if {@code null}, the server's own in-memory broker) with the flags
+     * of {@link #main} until the process is stopped; the Redis nodes share this, so that the two kinds differ only
+     * in their engine. The broker is made once the flags parsed, and closed after the server on the way out.
+     */
+    static void serve(String[] args, Supplier<Broker<RawJson>> brokers, Supplier<EngineStatus> engineStatus)
+            throws InterruptedException {
         String host = "127.0.0.1";
         int port = 8080;
         int threads = Runtime.getRuntime().availableProcessors();
@@ -46,13 +60,24 @@ public final class HeraldServerMain {
         if (heartbeatSeconds > 0) {
             config.heartbeatInterval(Duration.ofSeconds(heartbeatSeconds));
         }
+        // Before the event loops: a broker that cannot be made (Redis unreachable) ends the process right away.
+        Broker<RawJson> broker = brokers == null ? null : brokers.get();
         EventLoopGroup boss = Transport.group(1, "herald-accept");
         EventLoopGroup workers = Transport.group(threads, "herald-io");
-        HeraldServer server = HeraldServer.builder().config(config.build()).eventLoopGroups(boss, workers).build()
-                .start();
+        HeraldServer.Builder builder = HeraldServer.builder().config(config.build()).eventLoopGroups(boss, workers);
+        if (broker != null) {
+            builder.broker(broker);
+        }
+        if (engineStatus != null) {
+            builder.engineStatus(engineStatus);
+        }
+        HeraldServer server = builder.build().start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            if (broker != null) {
+                broker.close();
+            }
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             stopped.countDown();

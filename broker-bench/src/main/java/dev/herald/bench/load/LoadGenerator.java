@@ -14,11 +14,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -33,6 +35,10 @@ import org.HdrHistogram.Histogram;
 public final class LoadGenerator {
     private static final AtomicLong RUNS = new AtomicLong();
     private static final String PROCESS_TOKEN = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    /** Messages of each topic the Herald nodes keep as history, and so the longest gap a resume can fill. */
+    private static final int HISTORY_MESSAGES = 1000;
+    /** Connection attempts a subscriber whose connection dropped in a node-death run makes before it gives up. */
+    private static final int RESUME_ATTEMPTS = 20;
 
     private final LoadOptions options;
     private final PrintStream out;
@@ -96,6 +102,16 @@ public final class LoadGenerator {
                     args.addAll(List.of("--heartbeat-seconds", Integer.toString(options.heartbeatSeconds)));
                 }
             }
+            case "herald-redis" -> {
+                args.addAll(List.of("--max-connections", Integer.toString(Math.max(25_000,
+                        options.connections + 1000))));
+                if (options.heartbeatSeconds > 0) {
+                    args.addAll(List.of("--heartbeat-seconds", Integer.toString(options.heartbeatSeconds)));
+                }
+                log("starting " + server + ": redis-server and " + options.nodes + " nodes");
+                return ClusterHandle.start(server, options.nodes, "dev.herald.bench.load.HeraldRedisNodeMain",
+                        options.serverJvm, args);
+            }
             default -> throw new IllegalArgumentException("unknown server " + server);
         }
         log("starting " + server);
@@ -107,7 +123,7 @@ public final class LoadGenerator {
         LoadOptions o = options;
         switch (o.scenario) {
             case "fanout", "many-topics" -> {
-                Spec spec = new Spec(o.scenario, o.subscribers, o.topics, o.rate, false, false);
+                Spec spec = new Spec(o.scenario, o.subscribers, o.topics, o.rate, false, false, false);
                 if (o.search) {
                     results.addAll(search(serverSpec, server, spec));
                 } else {
@@ -116,9 +132,9 @@ public final class LoadGenerator {
             }
             case "slow-consumer" -> {
                 results.add(emit(load(server, new Spec("slow-consumer-baseline", o.subscribers, o.topics, o.rate,
-                        false, false))));
+                        false, false, false))));
                 RunResult slow = load(server, new Spec("slow-consumer", o.subscribers, o.topics, o.rate, true,
-                        false));
+                        false, false));
                 double baseP99 = results.get(0).number("p99Ms");
                 slow.put("baselineP99Ms", baseP99);
                 slow.put("p99VsBaseline", baseP99 > 0 ? slow.number("p99Ms") / baseP99 : Double.NaN);
@@ -129,6 +145,14 @@ public final class LoadGenerator {
                     log("reconnect-storm needs resume from history; the reference server has none: skipped");
                 } else {
                     results.add(emit(load(server, new Spec("reconnect-storm", o.subscribers, o.topics, o.rate,
+                            false, true, false))));
+                }
+            }
+            case "node-death" -> {
+                if (server.nodes().size() < 2) {
+                    log("node-death needs several nodes sharing topics; " + server.name + " is one: skipped");
+                } else {
+                    results.add(emit(load(server, new Spec("node-death", o.subscribers, o.topics, o.rate, false,
                             false, true))));
                 }
             }
@@ -138,9 +162,14 @@ public final class LoadGenerator {
         return results;
     }
 
-    private record Spec(String scenario, int subscribers, int topics, double rate, boolean slow, boolean storm) {
+    /**
+     * What one run does: {@code slow}, the first subscriber stops reading; {@code storm}, every connection drops
+     * and resumes; {@code kill}, node 0 is killed and its subscribers resume on the other nodes.
+     */
+    private record Spec(String scenario, int subscribers, int topics, double rate, boolean slow, boolean storm,
+            boolean kill) {
         Spec withRate(double newRate) {
-            return new Spec(scenario, subscribers, topics, newRate, slow, storm);
+            return new Spec(scenario, subscribers, topics, newRate, slow, storm, kill);
         }
     }
 
@@ -244,7 +273,7 @@ public final class LoadGenerator {
                 .put("transport", Transport.name());
     }
 
-    /** One measured run of fan-out, many topics, slow consumer or reconnect storm. */
+    /** One measured run of fan-out, many topics, slow consumer, reconnect storm or node death. */
     private RunResult load(ServerHandle server, Spec spec) throws Exception {
         long run = RUNS.incrementAndGet();
         LoadOptions o = options;
@@ -255,11 +284,17 @@ public final class LoadGenerator {
                 .put("subscribers", spec.subscribers).put("topics", spec.topics).put("publishers", o.publishers)
                 .put("publishVia", o.http ? "http" : "ws").put("payloadBytes", o.payload).put("rate", spec.rate)
                 .put("warmupS", o.warmup).put("durationS", o.duration);
+        List<URI> nodes = server.nodes();
+        if (nodes.size() > 1) {
+            result.put("nodes", nodes.size());
+        }
+        // Node death publishes through a node that survives, so that publishing never stops.
+        URI publishTo = spec.kill ? nodes.get(1) : server.websocket;
         Bootstrap bootstrap = loops.bootstrap(loops.subscriberGroup);
         SubscriberClient[] subscribers = new SubscriberClient[spec.subscribers];
         for (int i = 0; i < subscribers.length; i++) {
-            subscribers[i] = new SubscriberClient(i, topics[i % topics.length], run, server.websocket, loops,
-                    spec.storm);
+            subscribers[i] = new SubscriberClient(i, topics[i % topics.length], run, nodes.get(i % nodes.size()),
+                    loops, spec.storm || spec.kill);
         }
         List<Publisher> publishers = new ArrayList<>();
         try {
@@ -276,7 +311,10 @@ public final class LoadGenerator {
             }
             for (int p = 0; p < o.publishers; p++) {
                 Publisher publisher = Publisher.create(o.http, p, topics, run, spec.rate / o.publishers,
-                        Long.MAX_VALUE, o.payload, loops, server.websocket);
+                        Long.MAX_VALUE, o.payload, loops, publishTo);
+                // A node busy resuming everyone may refuse a publish (engine_unavailable) or not answer it in time;
+                // only acknowledged messages are promised, so the absence of the others is not loss.
+                publisher.tagged = spec.kill;
                 publishers.add(publisher);
                 publisher.connect(loops.bootstrap(loops.publisherGroup));
             }
@@ -298,11 +336,18 @@ public final class LoadGenerator {
                 return null;
             });
             double serverCpu0 = server.cpuSeconds();
+            double storeCpu0 = server.storeCpuSeconds();
             double clientCpu0 = ownCpuSeconds();
             long[] machine0 = machineCpuTicks();
             long t0 = System.nanoTime();
+            long node0Rss = -1;
             if (spec.storm) {
                 storm(subscribers, bootstrap, result);
+                double left = o.duration - (System.nanoTime() - t0) / 1e9;
+                sleepSeconds(Math.max(0, left));
+            } else if (spec.kill) {
+                node0Rss = server.rssBytes(); // node 0's memory, while it still has its subscribers
+                nodeDeath(server, subscribers, bootstrap, result, startAt, spec.rate / spec.topics);
                 double left = o.duration - (System.nanoTime() - t0) / 1e9;
                 sleepSeconds(Math.max(0, left));
             } else {
@@ -314,8 +359,12 @@ public final class LoadGenerator {
             });
             double windowSeconds = (System.nanoTime() - t0) / 1e9;
             double serverCpu = server.cpuSeconds() - serverCpu0;
+            double storeCpu = server.storeCpuSeconds() - storeCpu0;
             double clientCpu = ownCpuSeconds() - clientCpu0;
             long[] machine1 = machineCpuTicks();
+            if (!spec.kill) {
+                node0Rss = server.rssBytes();
+            }
 
             long[][] sent = new long[publishers.size()][];
             for (Publisher publisher : publishers) {
@@ -329,11 +378,24 @@ public final class LoadGenerator {
                     published += n;
                 }
             }
+            List<List<long[]>> unacknowledged = new ArrayList<>();
+            long[] unackedPerTopic = new long[topics.length];
+            if (spec.kill) {
+                awaitAnswers(publishers, published);
+                for (Publisher publisher : publishers) {
+                    List<long[]> r = publisher.unacknowledged().get(10, TimeUnit.SECONDS);
+                    unacknowledged.add(r);
+                    for (long[] message : r) {
+                        unackedPerTopic[(int) message[0]]++;
+                    }
+                }
+            }
             for (SubscriberClient s : subscribers) {
                 int t = s.index % topics.length;
                 for (long[] perTopic : sent) {
                     expected[s.index] += perTopic[t];
                 }
+                expected[s.index] -= unackedPerTopic[t];
                 if (!(spec.slow && s.index == 0)) {
                     expectedTotal += expected[s.index];
                 }
@@ -353,6 +415,14 @@ public final class LoadGenerator {
             long errorFrames = 0;
             long gaps = 0;
             long notRecovered = 0;
+            long killedLost = 0;
+            long killedDup = 0;
+            long lostInsideHistory = 0;
+            long lostOutsideHistory = 0;
+            long resumesOutsideHistory = 0;
+            long othersDropped = 0;
+            int insideLosers = 0;
+            TreeMap<Integer, Integer> dropCodes = new TreeMap<>();
             for (SubscriberClient s : subscribers) {
                 if (spec.slow && s.index == 0) {
                     continue;
@@ -361,8 +431,46 @@ public final class LoadGenerator {
                 delivered += s.tracker.distinct;
                 dup += s.tracker.duplicates;
                 ooo += s.tracker.outOfOrder;
+                // Holes in a subscriber's sequence count here as well as a missing tail: a resume that skipped
+                // messages is loss even if later ones arrived.
+                long missing = 0;
                 for (int p = 0; p < sent.length; p++) {
-                    lost += s.tracker.missing(p, sent[p][t]);
+                    missing += s.tracker.missing(p, sent[p][t]);
+                }
+                for (int p = 0; p < unacknowledged.size(); p++) {
+                    for (long[] message : unacknowledged.get(p)) {
+                        if (message[0] == t && !s.tracker.received(p, message[1])) {
+                            missing--;
+                        }
+                    }
+                }
+                lost += missing;
+                if (spec.kill) {
+                    boolean victim = s.index % nodes.size() == 0;
+                    // A resume the server could not serve from history (recovered:false) may lose what it missed;
+                    // every other subscriber, and one that never resumed, must have lost nothing.
+                    if (s.notRecovered > 0) {
+                        lostOutsideHistory += missing;
+                        resumesOutsideHistory++;
+                    } else {
+                        lostInsideHistory += missing;
+                        if (missing > 0 && insideLosers++ < 5) {
+                            StringBuilder what = new StringBuilder();
+                            for (int p = 0; p < sent.length; p++) {
+                                what.append(' ').append(s.tracker.describeMissing(p, sent[p][t]));
+                            }
+                            log("subscriber " + s.index + (victim ? " (of the killed node)" : "") + " lost "
+                                    + missing + " inside history; live " + s.live + ", drops " + s.unexpectedCloses
+                                    + ", close code " + s.closeCode + ", last error " + s.lastError + ";" + what);
+                        }
+                    }
+                    if (victim) {
+                        killedLost += missing;
+                        killedDup += s.tracker.duplicates;
+                    } else if (s.unexpectedCloses > 0) {
+                        othersDropped++;
+                        dropCodes.merge(s.closeCode, 1, Integer::sum);
+                    }
                 }
                 stale += s.stale;
                 unexpectedCloses += s.unexpectedCloses;
@@ -393,11 +501,29 @@ public final class LoadGenerator {
                     .put("machineBusyPct", busyPct(machine0, machine1))
                     .put("loadAverage", loadAverage())
                     .put("serverCpuSPerMillion", perMillion(serverCpu, windowDeliveries))
-                    .put("clientCpuSPerMillion", perMillion(clientCpu, windowDeliveries))
+                    .put("clientCpuSPerMillion", perMillion(clientCpu, windowDeliveries));
+            if (storeCpu0 >= 0) {
+                // Nodes share Redis: its CPU is part of the cost of a delivery, reported apart from the nodes'.
+                result.put("redisCpuS", storeCpu)
+                        .put("redisCpuPct", storeCpu < 0 ? -1.0 : 100 * storeCpu / windowSeconds)
+                        .put("redisCpuSPerMillion", perMillion(storeCpu, windowDeliveries))
+                        .put("node0RssBytes", node0Rss);
+            }
+            result
                     .put("unexpectedCloses", unexpectedCloses).put("errorFrames", errorFrames)
                     .put("gapFrames", gaps).put("staleFrames", stale).put("publishErrors", publishErrors);
-            if (spec.storm) {
+            if (spec.storm || spec.kill) {
                 result.put("notRecovered", notRecovered);
+            }
+            if (spec.kill) {
+                result.put("publishesUnacknowledged", sum(unackedPerTopic))
+                        .put("killedLost", killedLost).put("killedDup", killedDup)
+                        .put("othersDropped", othersDropped).put("othersDropCloseCodes", dropCodes.toString())
+                        .put("resumesOutsideHistory", resumesOutsideHistory)
+                        .put("lostOutsideHistory", lostOutsideHistory).put("lostInsideHistory", lostInsideHistory)
+                        .put("target", "0 lost inside history")
+                        .put("targetMet", lostInsideHistory == 0
+                                && result.number("resumedElsewhere") == result.number("killedSubscribers"));
             }
             if (publishError != null) {
                 result.put("firstPublishError", publishError);
@@ -428,6 +554,124 @@ public final class LoadGenerator {
         }
         result.put("reconnected", subscribers.length - allLive.getCount())
                 .put("allLiveMs", all ? (lastLive - dropAt) / 1e6 : -1.0);
+    }
+
+    /**
+     * Kills node 0 (SIGKILL, as a crash would); each of its subscribers notices its connection drop, connects to
+     * node {@code 1 + i % (N - 1)} and resumes from the last offset it received with the epoch it was told, as a
+     * client of a real deployment would. Reports how many resumed and how long until the last of them was live.
+     * Subscribers of the surviving nodes that a node disconnects meanwhile (a slow
+     * consumer, say) resume on their own node, so that loss counts only what history could not give back.
+     */
+    private void nodeDeath(ServerHandle server, SubscriberClient[] subscribers, Bootstrap bootstrap,
+            RunResult result, long publishStart, double perTopicRate) throws InterruptedException {
+        List<URI> nodes = server.nodes();
+        int n = nodes.size();
+        List<SubscriberClient> victims = new ArrayList<>();
+        CountDownLatch allLive = new CountDownLatch((subscribers.length + n - 1) / n);
+        AtomicLong attempts = new AtomicLong();
+        AtomicLong killAt = new AtomicLong(Long.MAX_VALUE);
+        // When each victim was first live again: a later drop and resume must not move it, nor count down twice.
+        AtomicLongArray firstLive = new AtomicLongArray(subscribers.length);
+        for (SubscriberClient s : subscribers) {
+            boolean victim = s.index % n == 0;
+            int[] tries = {0};
+            if (victim) {
+                victims.add(s);
+                s.liveLatch = allLive;
+                s.moveTo(nodes.get(1 + s.index % (n - 1)));
+            }
+            s.onDrop = () -> {
+                if (victim && s.liveAtNanos > killAt.get() && firstLive.compareAndSet(s.index, 0, s.liveAtNanos)) {
+                    s.liveLatch = new CountDownLatch(0);
+                }
+                resume(s, bootstrap, tries, attempts);
+            };
+            // A node that cannot read history in time refuses the resume (engine_unavailable); a client retries.
+            s.onRefused = () -> s.close().addListener(f -> retry(s, bootstrap, tries, attempts));
+        }
+        log("killing node 0 (pid " + server.pid + ") with " + victims.size() + " subscribers");
+        killAt.set(System.nanoTime());
+        // How far behind the head each victim is: a resume from further back than history holds cannot be served.
+        double due = (killAt.get() - publishStart) / 1e9 * perTopicRate;
+        Histogram lag = new Histogram(3);
+        for (SubscriberClient s : victims) {
+            lag.recordValue(Math.max(0, Math.round(due - s.distinct)));
+        }
+        server.killNode(0);
+        boolean all = allLive.await(60, TimeUnit.SECONDS);
+        long lastLive = killAt.get();
+        for (SubscriberClient s : victims) {
+            long first = firstLive.get(s.index);
+            lastLive = Math.max(lastLive, first != 0 ? first : s.liveAtNanos);
+        }
+        double allLiveMs = all ? (lastLive - killAt.get()) / 1e6 : -1.0;
+        log(victims.size() - allLive.getCount() + " of " + victims.size() + " resumed elsewhere"
+                + (all ? ", all live " + Math.round(allLiveMs) + " ms after the kill" : ""));
+        result.put("killedNode", 0).put("killedSubscribers", victims.size())
+                .put("resumedElsewhere", victims.size() - allLive.getCount()).put("allLiveMs", allLiveMs)
+                .put("resumeAttempts", attempts.get()).put("historyMessages", HISTORY_MESSAGES)
+                .put("killedLagAtKillP50", lag.getValueAtPercentile(50))
+                .put("killedLagAtKillMax", lag.getMaxValue());
+    }
+
+    /**
+     * Connects a subscriber whose connection dropped to its node (the next one, if its own died) and resumes it; a
+     * failed attempt (the node is overwhelmed by everyone reconnecting at once) is retried with {@link #retry}.
+     */
+    private static void resume(SubscriberClient s, Bootstrap bootstrap, int[] tries, AtomicLong attempts) {
+        // Runs on an event loop: the drop's, or the scheduled retry's, never two at once for one client.
+        if (++tries[0] > RESUME_ATTEMPTS) {
+            s.lastError = "gave up resuming after " + RESUME_ATTEMPTS + " attempts; last: " + s.lastError;
+            return;
+        }
+        attempts.incrementAndGet();
+        s.connect(bootstrap, true).addListener(f -> {
+            if (!f.isSuccess()) {
+                s.lastError = String.valueOf(f.cause());
+                retry(s, bootstrap, tries, attempts);
+            }
+        });
+    }
+
+    /**
+     * Resumes again after an exponential backoff with jitter (100 ms doubling up to 3.2 s, times 0.5 to 1), as a
+     * well-behaved client does: retrying at a fixed short interval turns a node that is slow to answer everyone at
+     * once into one that answers no one.
+     */
+    private static void retry(SubscriberClient s, Bootstrap bootstrap, int[] tries, AtomicLong attempts) {
+        long backoff = 100L << Math.min(5, Math.max(0, tries[0] - 1));
+        long delay = (long) (backoff * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
+        bootstrap.config().group().schedule(() -> resume(s, bootstrap, tries, attempts), delay,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Waits, at most 10 s, until every publish has been answered (acknowledged or refused), so that what was
+     * acknowledged is known before loss is counted; a publisher whose connection closed gets no more answers.
+     */
+    private static void awaitAnswers(List<Publisher> publishers, long published) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            long answered = 0;
+            boolean open = true;
+            for (Publisher publisher : publishers) {
+                answered += publisher.acks + publisher.errors;
+                open &= publisher.channel.isActive();
+            }
+            if (answered >= published || !open) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static long sum(long[] values) {
+        long total = 0;
+        for (long n : values) {
+            total += n;
+        }
+        return total;
     }
 
     /** Lets the slow subscriber read again and reports what it went through. */
@@ -598,28 +842,39 @@ public final class LoadGenerator {
         java.util.Map<String, long[]> classesBefore = server.classHistogram();
         Bootstrap bootstrap = loops.bootstrap(loops.subscriberGroup);
         SubscriberClient[] subscribers = new SubscriberClient[count];
+        List<URI> nodes = server.nodes();
         for (int i = 0; i < count; i++) {
-            subscribers[i] = new SubscriberClient(i, topics[i], run, server.websocket, loops, false);
+            subscribers[i] = new SubscriberClient(i, topics[i], run, nodes.get(i % nodes.size()), loops, false);
         }
         List<Publisher> publishers = new ArrayList<>();
         try {
             long connectStart = System.nanoTime();
             int live = connectAll(subscribers, bootstrap, 60 + count / 100);
             result.put("subscribed", live).put("connectS", (System.nanoTime() - connectStart) / 1e9);
+            // Memory is node 0's, so it is shared by node 0's connections only.
+            int measured = 0;
+            for (SubscriberClient s : subscribers) {
+                if (s.live && s.index % nodes.size() == 0) {
+                    measured++;
+                }
+            }
+            if (nodes.size() > 1) {
+                result.put("nodes", nodes.size()).put("connectionsOnNode0", measured);
+            }
             long heapAfter = server.heapUsedAfterGc();
             long rssAfter = server.rssBytes();
-            if (!classesBefore.isEmpty() && live > 0) {
+            if (!classesBefore.isEmpty() && measured > 0) {
                 Path file = Path.of(System.getProperty("java.io.tmpdir"), "idle-" + server.name + "-" + live
                         + "-classes.txt");
-                Files.writeString(file, histogramDiff(classesBefore, server.classHistogram(), live));
+                Files.writeString(file, histogramDiff(classesBefore, server.classHistogram(), measured));
                 result.put("classHistogramDiff", file.toString());
                 log("heap growth by class, per connection: " + file);
             }
             result.put("heapBeforeBytes", heapBefore).put("heapAfterBytes", heapAfter)
-                    .put("heapPerConnectionBytes", heapBefore < 0 || live == 0 ? -1.0
-                            : (heapAfter - heapBefore) / (double) live)
-                    .put("rssPerConnectionBytes", rssBefore < 0 || live == 0 ? -1.0
-                            : (rssAfter - rssBefore) / (double) live);
+                    .put("heapPerConnectionBytes", heapBefore < 0 || measured == 0 ? -1.0
+                            : (heapAfter - heapBefore) / (double) measured)
+                    .put("rssPerConnectionBytes", rssBefore < 0 || measured == 0 ? -1.0
+                            : (rssAfter - rssBefore) / (double) measured);
             if (live < count) {
                 result.put("error", "only " + live + " of " + count + " subscribed; " + firstError(subscribers));
             }
@@ -696,15 +951,23 @@ public final class LoadGenerator {
         return t.toString();
     }
 
-    /** A human table of the runs, then Herald/reference ratios for scenarios both servers ran. */
+    /**
+     * A human table of the runs, then Herald/reference ratios for scenarios both servers ran, herald-redis against
+     * herald likewise, and the outcome of each node death.
+     */
     static String table(List<RunResult> results) {
         StringBuilder t = new StringBuilder();
-        t.append(String.format(Locale.ROOT, "%-10s %-24s %6s %6s %9s %11s %7s %5s %5s %8s %8s %8s %8s %8s %9s%n",
+        int width = 10;
+        for (RunResult r : results) {
+            width = Math.max(width, r.text("server").length());
+        }
+        String server = "%-" + width + "s";
+        t.append(String.format(Locale.ROOT, server + " %-24s %6s %6s %9s %11s %7s %5s %5s %8s %8s %8s %8s %8s %9s%n",
                 "server", "scenario", "subs", "topics", "rate/s", "deliv/s", "lost", "dup", "ooo", "p50 ms",
                 "p90 ms", "p99 ms", "p99.9 ms", "max ms", "cpu s/M"));
         for (RunResult r : results) {
-            t.append(String.format(Locale.ROOT,
-                    "%-10s %-24s %6.0f %6.0f %9.0f %11.0f %7.0f %5.0f %5.0f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f%n",
+            t.append(String.format(Locale.ROOT, server
+                    + " %-24s %6.0f %6.0f %9.0f %11.0f %7.0f %5.0f %5.0f %8.2f %8.2f %8.2f %8.2f %8.2f %9.2f%n",
                     r.text("server"), r.text("scenario"), or(r, "subscribers", "connections"), r.number("topics"),
                     r.number("rate"), r.number("deliveriesPerSec"), r.number("lost"), r.number("dup"),
                     r.number("outOfOrder"), r.number("p50Ms"), r.number("p90Ms"), r.number("p99Ms"),
@@ -712,11 +975,13 @@ public final class LoadGenerator {
             StringBuilder extra = new StringBuilder();
             for (String key : List.of("error", "heapPerConnectionBytes", "rssPerConnectionBytes", "closedWhileIdle",
                     "allLiveMs", "notRecovered", "slowClosedByServer", "slowCloseCode", "p99VsBaseline",
-                    "firstFailingRate", "unexpectedCloses", "publishErrors")) {
+                    "firstFailingRate", "unexpectedCloses", "publishErrors", "nodes", "redisCpuSPerMillion",
+                    "node0RssBytes", "killedSubscribers", "resumedElsewhere", "killedLost", "killedDup",
+                    "othersDropped", "resumesOutsideHistory", "lostInsideHistory", "publishesUnacknowledged")) {
                 Object v = r.fields.get(key);
                 if (v != null && !(v instanceof Number n && n.doubleValue() == 0 && !key.startsWith("slow"))) {
                     extra.append(' ').append(key).append('=').append(v instanceof Double d
-                            ? String.format(Locale.ROOT, "%.1f", d) : v);
+                            ? String.format(Locale.ROOT, key.endsWith("PerMillion") ? "%.3f" : "%.1f", d) : v);
                 }
             }
             if (extra.length() > 0) {
@@ -741,7 +1006,56 @@ public final class LoadGenerator {
                 }
             }
         }
+        for (RunResult redis : results) {
+            if (!redis.text("server").equals("herald-redis") || redis.fields.get("searchStep") != null) {
+                continue;
+            }
+            for (RunResult herald : results) {
+                if (herald.text("server").equals("herald") && herald.fields.get("searchStep") == null
+                        && herald.text("scenario").equals(redis.text("scenario"))) {
+                    t.append(versus(redis, herald));
+                }
+            }
+        }
+        for (RunResult r : results) {
+            if (r.text("scenario").equals("node-death")) {
+                t.append(nodeDeathSummary(r));
+            }
+        }
         return t.toString();
+    }
+
+    /** herald-redis against in-memory herald in one scenario: throughput, latency, CPU. */
+    private static String versus(RunResult redis, RunResult herald) {
+        return String.format(Locale.ROOT, "herald-redis vs herald %-24s deliveries/s %.0f vs %.0f (%.2fx)  "
+                        + "p50 %.2f vs %.2f ms  p99 %.2f vs %.2f ms  p99.9 %.2f vs %.2f ms  "
+                        + "p99 difference %+.2f ms  cpu s/M nodes %.2f + redis %.2f vs %.2f%n",
+                redis.text("scenario"), redis.number("deliveriesPerSec"), herald.number("deliveriesPerSec"),
+                redis.number("deliveriesPerSec") / herald.number("deliveriesPerSec"),
+                redis.number("p50Ms"), herald.number("p50Ms"), redis.number("p99Ms"), herald.number("p99Ms"),
+                redis.number("p999Ms"), herald.number("p999Ms"), redis.number("p99Ms") - herald.number("p99Ms"),
+                redis.number("serverCpuSPerMillion"), redis.number("redisCpuSPerMillion"),
+                herald.number("serverCpuSPerMillion"));
+    }
+
+    /** One node death in words: who came back, how fast, and whether anything was lost. */
+    private static String nodeDeathSummary(RunResult r) {
+        if (r.fields.get("error") != null) {
+            return r.text("server") + " node-death: " + r.text("error") + System.lineSeparator();
+        }
+        Object met = r.fields.get("targetMet");
+        double allLive = r.number("allLiveMs");
+        return String.format(Locale.ROOT, "%s node-death: %.0f nodes; node 0 killed with %.0f subscribers (behind "
+                        + "the head by p50 %.0f, max %.0f messages; history keeps %.0f); %.0f resumed on the others, "
+                        + "%s; %.0f other subscribers dropped by their own node, resuming there; %.0f subscribers "
+                        + "resumed outside history (recovered:false), losing %.0f; lost inside history %.0f, dup %.0f; "
+                        + "target 0 lost inside history: %s%n",
+                r.text("server"), r.number("nodes"), r.number("killedSubscribers"), r.number("killedLagAtKillP50"),
+                r.number("killedLagAtKillMax"), r.number("historyMessages"), r.number("resumedElsewhere"),
+                allLive >= 0 ? String.format(Locale.ROOT, "all live %.0f ms after the kill", allLive)
+                        : "not all live within 60 s", r.number("othersDropped"), r.number("resumesOutsideHistory"),
+                r.number("lostOutsideHistory"), r.number("lostInsideHistory"), r.number("dup"),
+                met instanceof Boolean b ? (b ? "met" : "MISSED") : String.valueOf(met));
     }
 
     private static double or(RunResult r, String key, String fallback) {

@@ -8,10 +8,16 @@ import java.util.List;
 final class LoadOptions {
     static final String USAGE = String.join("\n",
             "usage: LoadGenerator [flags]",
-            "  --servers LIST          comma-separated: reference, herald, or a ws:// URL (default reference)",
+            "  --servers LIST          comma-separated: reference, herald, herald-redis, or a ws:// URL, run one after",
+            "                          the other (default reference); herald-redis is --nodes Herald nodes sharing",
+            "                          topics through a redis-server the generator starts (subscriber i connects to",
+            "                          node i % N, publishers to node 0)",
+            "  --nodes N               herald-redis: node processes (default 2; node-death needs 2 or more)",
             "  --server-pid PID        process id of a server given by URL, for its CPU and memory",
-            "  --scenario NAME         fanout | many-topics | idle | slow-consumer | reconnect-storm (default fanout)",
-            "  --subscribers S         subscriber connections (default 100)",
+            "  --scenario NAME         fanout | many-topics | idle | slow-consumer | reconnect-storm | node-death",
+            "                          (default fanout); node-death (herald-redis only) publishes to node 1, kills",
+            "                          node 0 after the warm-up and resumes its subscribers on the other nodes",
+            "  --subscribers S         subscriber connections (default 100; node-death 1000)",
             "  --topics T              topics; subscriber i follows topic i % T (default: fanout 1, many-topics S)",
             "  --publishers P          publisher connections (default 1)",
             "  --publish-via ws|http   publish action over WebSocket, or POST /publish keep-alive (default ws)",
@@ -39,6 +45,9 @@ final class LoadOptions {
     long serverPid = -1;
     String scenario = "fanout";
     int subscribers = 100;
+    /** Whether {@code --subscribers} was given, since the default depends on the scenario. */
+    boolean subscribersSet;
+    int nodes = 2;
     int topics;
     int publishers = 1;
     boolean http;
@@ -81,7 +90,11 @@ final class LoadOptions {
                 case "--servers" -> o.servers = List.of(v.split(","));
                 case "--server-pid" -> o.serverPid = Long.parseLong(v);
                 case "--scenario" -> o.scenario = v;
-                case "--subscribers" -> o.subscribers = Integer.parseInt(v);
+                case "--subscribers" -> {
+                    o.subscribers = Integer.parseInt(v);
+                    o.subscribersSet = true;
+                }
+                case "--nodes" -> o.nodes = Integer.parseInt(v);
                 case "--topics" -> o.topics = Integer.parseInt(v);
                 case "--publishers" -> o.publishers = Integer.parseInt(v);
                 case "--publish-via" -> o.http = switch (v) {
@@ -110,8 +123,19 @@ final class LoadOptions {
                 default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
             }
         }
-        if (!List.of("fanout", "many-topics", "idle", "slow-consumer", "reconnect-storm").contains(o.scenario)) {
+        if (!List.of("fanout", "many-topics", "idle", "slow-consumer", "reconnect-storm", "node-death")
+                .contains(o.scenario)) {
             throw new IllegalArgumentException("unknown scenario " + o.scenario + "\n" + USAGE);
+        }
+        if (o.scenario.equals("node-death") && !o.subscribersSet) {
+            o.subscribers = 1000;
+        }
+        if (o.nodes < 1) {
+            throw new IllegalArgumentException("--nodes must be at least 1: " + o.nodes);
+        }
+        if (o.scenario.equals("node-death") && o.nodes < 2 && o.servers.contains("herald-redis")) {
+            throw new IllegalArgumentException("node-death kills a node and resumes its subscribers on another: "
+                    + "--nodes must be at least 2, was " + o.nodes);
         }
         if (o.subscribers < 1 || o.publishers < 1 || o.rate <= 0 || o.payload < 0 || o.duration <= 0) {
             throw new IllegalArgumentException("subscribers, publishers, rate and duration must be positive");

@@ -53,6 +53,13 @@ final class Payload {
         return text;
     }
 
+    /** A publish command as above, with a request {@code "id"} the server copies into its answer. */
+    CharSequence wsPublish(String topic, long run, int publisher, long sequence, long intendedNanos, long id) {
+        wsPublish(topic, run, publisher, sequence, intendedNanos);
+        text.setLength(text.length() - 1);
+        return text.append(",\"id\":").append(id).append('}');
+    }
+
     /** The body of {@code POST /publish}. */
     CharSequence httpPublish(String topic, long run, int publisher, long sequence, long intendedNanos) {
         data(run, publisher, sequence, intendedNanos);

@@ -24,6 +24,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -53,6 +56,18 @@ abstract class Publisher {
     volatile long errors;
     volatile String lastError;
     Channel channel;
+    /**
+     * Whether acknowledgements are recorded by message: over WebSocket each command then carries an id naming its
+     * message ({@code topic * ID_TOPIC + sequence}), which the server copies into its answer. Off by default, to
+     * leave the commands of the other runs as they are.
+     */
+    boolean tagged;
+    /** Per topic, the sequences the server acknowledged (tagged publishers only); loop-confined. */
+    private final BitSet[] acknowledged;
+    /** The topic index and sequence of the message being sent, for {@link #send} and the HTTP publisher. */
+    int currentTopic;
+    long currentSequence;
+    static final long ID_TOPIC = 1_000_000_000_000L;
 
     Publisher(int index, String[] topics, long run, double ratePerSecond, long limit, int payloadBytes,
             ClientLoops loops, URI uri) {
@@ -65,6 +80,10 @@ abstract class Publisher {
         this.loops = loops;
         this.uri = uri;
         this.sentPerTopic = new long[topics.length];
+        this.acknowledged = new BitSet[topics.length];
+        for (int t = 0; t < topics.length; t++) {
+            acknowledged[t] = new BitSet();
+        }
     }
 
     static Publisher create(boolean http, int index, String[] topics, long run, double ratePerSecond, long limit,
@@ -94,6 +113,28 @@ abstract class Publisher {
         });
     }
 
+    /**
+     * The messages sent but not acknowledged so far (refused, or not answered), as {topic index, sequence}; taken
+     * on the publisher's loop. Only a tagged publisher knows which were acknowledged.
+     */
+    Future<List<long[]>> unacknowledged() {
+        return channel.eventLoop().submit(() -> {
+            List<long[]> missing = new ArrayList<>();
+            for (int t = 0; t < topics.length; t++) {
+                for (long seq = acknowledged[t].nextClearBit(0); seq < sentPerTopic[t];
+                        seq = acknowledged[t].nextClearBit((int) seq + 1)) {
+                    missing.add(new long[] {t, seq});
+                }
+            }
+            return missing;
+        });
+    }
+
+    /** Records that the message a tagged command named ({@code topic * ID_TOPIC + sequence}) was acknowledged. */
+    final void acknowledged(long tag) {
+        acknowledged[(int) (tag / ID_TOPIC)].set((int) (tag % ID_TOPIC));
+    }
+
     /** How many messages are due by now. */
     final long due() {
         long elapsed = System.nanoTime() - startNanos;
@@ -110,6 +151,8 @@ abstract class Publisher {
         int topic = (int) ((k + index) % topics.length);
         long sequence = sentPerTopic[topic]++;
         long intended = startNanos + (long) (k * periodNanos) - loops.baseNanos;
+        currentTopic = topic;
+        currentSequence = sequence;
         send(topics[topic], run, sequence, intended);
     }
 
@@ -159,7 +202,10 @@ abstract class Publisher {
 
         @Override
         void send(String topic, long runId, long sequence, long intendedNanos) {
-            CharSequence command = payload.wsPublish(topic, runId, index, sequence, intendedNanos);
+            CharSequence command = tagged
+                    ? payload.wsPublish(topic, runId, index, sequence, intendedNanos,
+                            currentTopic * ID_TOPIC + currentSequence)
+                    : payload.wsPublish(topic, runId, index, sequence, intendedNanos);
             ByteBuf content = channel.alloc().buffer(command.length());
             ByteBufUtil.writeUtf8(content, command);
             channel.write(new TextWebSocketFrame(content), channel.voidPromise());
@@ -184,6 +230,10 @@ abstract class Publisher {
                     lastError = content.toString(java.nio.charset.StandardCharsets.UTF_8);
                 } else {
                     acks++;
+                    String id = tagged ? SubscriberClient.parseFlat(ByteBufUtil.getBytes(content)).get("id") : null;
+                    if (id != null) {
+                        acknowledged(Long.parseLong(id));
+                    }
                 }
             }
 
@@ -205,6 +255,7 @@ abstract class Publisher {
 
     private static final class HttpPublisher extends Publisher {
         private boolean inFlight;
+        private long inFlightTag;
 
         HttpPublisher(int index, String[] topics, long run, double rate, long limit, int payloadBytes,
                 ClientLoops loops, URI uri) {
@@ -246,6 +297,7 @@ abstract class Publisher {
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
             inFlight = true;
+            inFlightTag = currentTopic * ID_TOPIC + currentSequence;
             channel.writeAndFlush(request, channel.voidPromise());
         }
 
@@ -255,6 +307,9 @@ abstract class Publisher {
                 inFlight = false;
                 if (response.status().code() / 100 == 2) {
                     acks++;
+                    if (tagged) {
+                        acknowledged(inFlightTag);
+                    }
                 } else {
                     errors++;
                     lastError = response.status() + " " + response.content()

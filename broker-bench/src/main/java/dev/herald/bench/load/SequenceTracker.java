@@ -55,6 +55,38 @@ final class SequenceTracker {
         return missing;
     }
 
+    /** Whether message {@code sequence} of {@code publisher} has arrived. */
+    boolean received(int publisher, long sequence) {
+        if (publisher >= next.length || sequence >= next[publisher]) {
+            return false;
+        }
+        TreeMap<Long, Long> h = publisher < holes.size() ? holes.get(publisher) : null;
+        Map.Entry<Long, Long> range = h == null ? null : h.floorEntry(sequence);
+        return range == null || sequence >= range.getValue();
+    }
+
+    /** What {@link #missing} counts, in words: the holes (first 5) and the missing tail. For diagnosing loss. */
+    String describeMissing(int publisher, long sent) {
+        long received = publisher < next.length ? next[publisher] : 0;
+        StringBuilder d = new StringBuilder("publisher " + publisher + ":");
+        TreeMap<Long, Long> h = publisher < holes.size() ? holes.get(publisher) : null;
+        if (h != null && !h.isEmpty()) {
+            d.append(' ').append(h.size()).append(" holes");
+            int shown = 0;
+            for (Map.Entry<Long, Long> range : h.entrySet()) {
+                if (shown++ == 5) {
+                    d.append(" ...");
+                    break;
+                }
+                d.append(" [").append(range.getKey()).append(',').append(range.getValue()).append(')');
+            }
+        }
+        if (sent > received) {
+            d.append(" missing tail [").append(received).append(',').append(sent).append(')');
+        }
+        return d.toString();
+    }
+
     private TreeMap<Long, Long> hole(int publisher) {
         while (holes.size() <= publisher) {
             holes.add(null);

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,6 +24,15 @@ import java.util.regex.Pattern;
 class ServerHandle implements AutoCloseable {
     private static final long CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on x86-64
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+    /** Processes the generator started and has not yet stopped, for the shutdown hook. */
+    private static final Set<ProcessHandle> CHILDREN = ConcurrentHashMap.newKeySet();
+
+    static {
+        // A generator stopped with Ctrl-C or SIGTERM, or one that fails between starting and closing a server, must
+        // not leave servers (or redis-server) running; SIGKILL of the generator itself cannot be helped.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> CHILDREN.forEach(ProcessHandle::destroyForcibly),
+                "load-process-reaper"));
+    }
 
     final String name;
     final URI websocket;
@@ -33,8 +44,46 @@ class ServerHandle implements AutoCloseable {
         this.pid = pid;
     }
 
+    /**
+     * Where subscribers connect: subscriber {@code i} to {@code nodes().get(i % size)}. One URI but for a server of
+     * several nodes, whose first is {@link #websocket}.
+     */
+    List<URI> nodes() {
+        return List.of(websocket);
+    }
+
+    /** CPU seconds used so far by the store the nodes share (redis-server), or -1 if there is none. */
+    double storeCpuSeconds() {
+        return -1;
+    }
+
+    /** Kills node {@code index} at once (SIGKILL), as a crash would; only servers of several nodes can. */
+    void killNode(int index) throws InterruptedException {
+        throw new UnsupportedOperationException(name + " has no nodes to kill");
+    }
+
+    /** Whether the process is still running; an external server counts as running. */
+    boolean alive() {
+        return true;
+    }
+
+    /** Registers a process the generator started, so that the shutdown hook kills it if still running. */
+    static void adopt(ProcessHandle child) {
+        CHILDREN.add(child);
+    }
+
+    /** Unregisters a process once it has been stopped. */
+    static void release(ProcessHandle child) {
+        CHILDREN.remove(child);
+    }
+
     /** User plus system CPU seconds used by the server process so far, or -1 if unknown. */
     double cpuSeconds() {
+        return cpuSeconds(pid);
+    }
+
+    /** User plus system CPU seconds used by process {@code pid} so far, or -1 if unknown. */
+    static double cpuSeconds(long pid) {
         if (pid <= 0) {
             return -1;
         }
@@ -122,7 +171,7 @@ class ServerHandle implements AutoCloseable {
      * Starts a server in a new JVM from the generator's own class path and waits for its {@code LISTENING port}
      * line. The child's further output is copied to {@code stderr} with a prefix.
      */
-    static ServerHandle spawn(String name, String mainClass, List<String> jvmArgs, List<String> args)
+    static Spawned spawn(String name, String mainClass, List<String> jvmArgs, List<String> args)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -132,6 +181,7 @@ class ServerHandle implements AutoCloseable {
         command.add(mainClass);
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        adopt(process.toHandle());
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread pump = new Thread(() -> {
             try (BufferedReader out = new BufferedReader(
@@ -155,16 +205,30 @@ class ServerHandle implements AutoCloseable {
             return new Spawned(name, URI.create("ws://127.0.0.1:" + bound + "/ws"), process);
         } catch (Exception e) {
             process.destroyForcibly();
+            release(process.toHandle());
             throw new IOException("could not start " + name + ": " + e, e);
         }
     }
 
-    private static final class Spawned extends ServerHandle {
+    /** A server process this generator started. */
+    static final class Spawned extends ServerHandle {
         private final Process process;
 
         Spawned(String name, URI websocket, Process process) {
             super(name, websocket, process.pid());
             this.process = process;
+        }
+
+        @Override
+        boolean alive() {
+            return process.isAlive();
+        }
+
+        /** SIGKILL, then waits until the process is gone, so that its sockets are closed when this returns. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+            release(process.toHandle());
         }
 
         @Override
@@ -177,6 +241,9 @@ class ServerHandle implements AutoCloseable {
             } catch (InterruptedException e) {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
+            }
+            if (!process.isAlive()) {
+                release(process.toHandle());
             }
         }
     }

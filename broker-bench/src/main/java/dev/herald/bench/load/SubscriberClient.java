@@ -38,7 +38,8 @@ final class SubscriberClient {
     final int index;
     final String topic;
     private final long run;
-    private final URI uri;
+    /** The node the next connection goes to; changed only while not connected. */
+    private volatile URI uri;
     private final ClientLoops loops;
     private final boolean trackOffsets;
     final SequenceTracker tracker = new SequenceTracker();
@@ -60,6 +61,10 @@ final class SubscriberClient {
     private volatile Channel closedOnPurpose;
     /** Runs once per connection attempt, when it is subscribed or has failed; for connection pacing. */
     volatile Runnable settled;
+    /** Runs on the event loop when a connection closes that this client did not close itself; none by default. */
+    volatile Runnable onDrop;
+    /** Runs on the event loop when the server answers the subscribe with an error; none by default. */
+    volatile Runnable onRefused;
     /** Last offset received and the epoch the server reported, for resuming. Loop-confined while connected. */
     private long lastOffset = -1;
     private String epoch;
@@ -76,8 +81,9 @@ final class SubscriberClient {
     /** Connects and subscribes; with {@code resume}, from the last offset received. */
     ChannelFuture connect(Bootstrap bootstrap, boolean resume) {
         live = false;
+        URI target = uri;
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
-                .webSocketUri(uri)
+                .webSocketUri(target)
                 .handshakeTimeoutMillis(30_000)
                 .maxFramePayloadLength(1 << 20)
                 .handleCloseFrames(false)
@@ -96,9 +102,14 @@ final class SubscriberClient {
                 ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 16),
                         new WebSocketClientProtocolHandler(config), new Handler(subscribe));
             }
-        }).connect(uri.getHost(), uri.getPort());
+        }).connect(target.getHost(), target.getPort());
         channel = future.channel();
         return future;
+    }
+
+    /** Makes the next {@link #connect} go to {@code node}. */
+    void moveTo(URI node) {
+        uri = node;
     }
 
     /** Runs and forgets {@link #settled}. */
@@ -199,6 +210,10 @@ final class SubscriberClient {
                 case "error" -> {
                     errorFrames++;
                     lastError = reply.get("code") + ": " + reply.get("message");
+                    Runnable refused = onRefused;
+                    if (!subscribed && refused != null) {
+                        refused.run();
+                    }
                 }
                 default -> {
                     // pong, unsubscribed and future control frames are not part of the measurement
@@ -209,11 +224,16 @@ final class SubscriberClient {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             live = false;
-            if (ctx.channel() != closedOnPurpose) {
+            boolean dropped = ctx.channel() != closedOnPurpose;
+            if (dropped) {
                 unexpectedCloses++;
             }
             settle();
             super.channelInactive(ctx);
+            Runnable drop = onDrop;
+            if (dropped && drop != null) {
+                drop.run();
+            }
         }
 
         @Override

@@ -1,6 +1,8 @@
 package dev.herald.bench.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -43,5 +45,24 @@ class SequenceTrackerTest {
         assertEquals(1, tracker.missing(1, 1), "nothing from publisher 1 arrived");
         assertEquals(0, tracker.missing(2, 2));
         assertEquals(0, tracker.duplicates + tracker.outOfOrder);
+    }
+
+    @Test
+    void aResumeThatSkipsMessagesLeavesAHoleThatCountsAsLoss() {
+        SequenceTracker tracker = new SequenceTracker();
+        for (long s = 0; s < 10; s++) {
+            tracker.accept(0, s);
+        }
+        for (long s = 15; s < 20; s++) {  // reconnected, and 10..14 never came
+            tracker.accept(0, s);
+        }
+        assertEquals(5, tracker.missing(0, 20), "the hole is lost even though later messages arrived");
+        assertEquals(7, tracker.missing(0, 22), "and so is the tail not received");
+        assertTrue(tracker.received(0, 9));
+        assertFalse(tracker.received(0, 12));
+        assertTrue(tracker.received(0, 15));
+        assertFalse(tracker.received(0, 20));
+        assertFalse(tracker.received(1, 0), "nothing from publisher 1");
+        assertEquals("publisher 0: 1 holes [10,15) missing tail [20,22)", tracker.describeMissing(0, 22));
     }
 }
