@@ -64,7 +64,8 @@ public final class RedisEngine<T> implements EngineFactory<T> {
      * @param context the broker's settings
      * @return the engine
      * @throws IllegalStateException    if this instance already made an engine
-     * @throws IllegalArgumentException if the broker's history policy is not a built-in one
+     * @throws IllegalArgumentException if the broker's history policy is not a built-in one, or keeps messages
+     *                                  longer than {@link Builder#topicTtl}
      * @throws io.lettuce.core.RedisException if Redis cannot be reached
      */
     @Override

@@ -155,6 +155,49 @@ class RedisClusterEngineTest {
     }
 
     @Test
+    void aTopicWhoseSlotMovesToAnotherPrimaryGoesOnWithoutLosingAMessage() {
+        String topic = "moving.topic";
+        int slot = cluster.slotOf(topic);
+        try (Broker<String> a = node("moving", "a"); Broker<String> b = node("moving", "b")) {
+            Recorder recorder = new Recorder();
+            b.subscribe(topic, recorder);
+            for (int i = 1; i <= 5; i++) {
+                assertTrue(a.publish(topic, "before " + i).toCompletableFuture().join().accepted());
+            }
+            await("the messages before the move", () -> recorder.size() == 5);
+            RedisServer from = cluster.nodeForSlot(slot);
+            RedisServer to = cluster.nodes().stream().filter(n -> n != from).findFirst().orElseThrow();
+            String fromId = from.cli("CLUSTER", "MYID");
+            String toId = to.cli("CLUSTER", "MYID");
+            to.cli("CLUSTER", "SETSLOT", String.valueOf(slot), "IMPORTING", fromId);
+            from.cli("CLUSTER", "SETSLOT", String.valueOf(slot), "MIGRATING", toId);
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", String.valueOf(to.port()), "",
+                    "0", "5000", "KEYS"));
+            for (String key : from.cli("CLUSTER", "GETKEYSINSLOT", String.valueOf(slot), "100").split("\\n")) {
+                if (!key.isBlank()) {
+                    migrate.add(key.strip());
+                }
+            }
+            assertTrue(migrate.size() > 7, "the topic's keys are in its slot: " + migrate);
+            from.cli(migrate.toArray(String[]::new));
+            for (RedisServer node : cluster.nodes()) {
+                node.cli("CLUSTER", "SETSLOT", String.valueOf(slot), "NODE", toId);
+            }
+            // Redis ends the channel's subscriptions on the old owner; the feed subscribes again on the new one.
+            for (int i = 6; i <= 10; i++) {
+                assertTrue(a.publish(topic, "after " + i).toCompletableFuture().join().accepted());
+            }
+            await("the messages after the move", () -> recorder.size() == 10);
+            List<Message<String>> got = recorder.messages();
+            for (int i = 0; i < 10; i++) {
+                assertEquals(i + 1, got.get(i).offset(), "offset " + (i + 1));
+            }
+            assertEquals("after 10", got.get(9).data());
+            assertEquals(to, cluster.nodeForSlot(slot), "the slot moved");
+        }
+    }
+
+    @Test
     void killedPubSubConnectionsOnEveryPrimaryAreFollowedByACatchUpOfEveryTopic() {
         List<String> topics = topics("resync");
         try (Broker<String> a = node("resync", "a"); Broker<String> b = node("resync", "b")) {

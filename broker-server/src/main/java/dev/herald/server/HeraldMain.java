@@ -325,7 +325,7 @@ public final class HeraldMain implements Callable<Integer> {
         Broker<RawJson> broker;
         try {
             broker = newBroker(engine);
-        } catch (ParameterException e) {
+        } catch (ParameterException | IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {
             if (engine == null) {
@@ -362,6 +362,11 @@ public final class HeraldMain implements Callable<Integer> {
         b.cluster(redisCluster);
         set("--redis-key-prefix", () -> b.keyPrefix(redisKeyPrefix));
         set("--redis-topic-ttl", () -> b.topicTtl(redisTopicTtl));
+        if (historyCount > 0 && historyAge.compareTo(redisTopicTtl) > 0) {
+            throw new ParameterException(spec.commandLine(), "Invalid values for options '--history-age' and "
+                    + "'--redis-topic-ttl': history kept for " + historyAge + " would outlive a topic's keys in Redis ("
+                    + redisTopicTtl + ")");
+        }
         set("--redis-timeout", () -> b.commandTimeout(redisTimeout));
         set("--redis-timeout", () -> b.connectTimeout(redisTimeout));
         b.nodeId(node);

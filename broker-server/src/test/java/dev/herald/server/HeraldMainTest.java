@@ -166,7 +166,8 @@ class HeraldMainTest {
                     "two words"}),
                 new Case("--redis-topic-ttl", new String[] {"--redis", "redis://127.0.0.1:1", "--redis-topic-ttl",
                     "10s"}),
-                new Case("--node-id", new String[] {"--node-id", "no spaces please"}));
+                new Case("--node-id", new String[] {"--node-id", "no spaces please"}),
+                new Case("--redis-topic-ttl", new String[] {"--redis", "redis://127.0.0.1:1", "--history-age", "40d"}));
         for (Case c : cases) {
             Run r = run(withLoopbackPortZero(c.args()));
             String what = String.join(" ", c.args()) + " -> " + r.err();

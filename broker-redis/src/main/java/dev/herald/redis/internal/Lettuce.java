@@ -105,6 +105,11 @@ final class Lettuce {
         public void smessage(byte[] shardChannel, byte[] message) {
             events.shardMessage(shardChannel, message);
         }
+
+        @Override
+        public void sunsubscribed(byte[] shardChannel, long count) {
+            events.shardUnsubscribed(shardChannel);
+        }
     }
 
     /** Tells the engine when a connection goes down or comes back. */

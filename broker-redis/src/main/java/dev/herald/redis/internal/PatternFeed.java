@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * an unsubscribe, and those confirmations come on the same connection, in order with the messages, so every copy
  * of one message is judged against the same set.
  *
- * <p>What this does not do: catch up after the pub/sub connection was lost. Pattern subscriptions have no resume,
- * and messages published while the connection was down are not delivered to them; their offsets show the gap.
+ * <p>What this does not do: catch up after the pub/sub connection was lost, or after its queue overflowed (more
+ * than {@link #QUEUED_MESSAGE_LIMIT} messages waiting: the rest are dropped and counted as shed). Pattern
+ * subscriptions have no resume; messages they miss so are not delivered to them, and their offsets show the gap.
  *
  * <p>Concurrency: state is confined to one {@link Mailbox}, which also keeps each topic's messages in order.
  */

@@ -19,6 +19,12 @@ public interface RedisLink extends AutoCloseable {
 
         void patternMessage(byte[] glob, byte[] channel, byte[] frame);
 
+        /**
+         * Redis ended a sharded subscription: it confirms an unsubscribe, or (on a cluster) the channel's slot
+         * moved to another node, which ends the subscriptions to it there.
+         */
+        void shardUnsubscribed(byte[] channel);
+
         void patternSubscribed(byte[] glob);
 
         void patternUnsubscribed(byte[] glob);

@@ -94,7 +94,8 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
      * @param context  the broker's settings; the history policy must be a built-in one
      * @param settings the engine's own settings
      * @param connect  opens the link, reporting to the events it is given
-     * @throws IllegalArgumentException if the history policy is a custom one
+     * @throws IllegalArgumentException if the history policy is a custom one, or keeps messages longer than the
+     *                                  topics' keys live
      * @throws io.lettuce.core.RedisException if Redis cannot be reached or refuses the library
      */
     public RedisTopicEngine(EngineContext<T> context, Settings<T> settings,
@@ -102,6 +103,11 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         this.bounds = new Bounds(context.history().limits().orElseThrow(() -> new IllegalArgumentException(
                 "the Redis engine applies history bounds in Redis and supports the built-in history policies "
                         + "(none, lastN, maxAge, maxBytes and their combinations), not a custom one")));
+        dev.herald.core.policy.HistoryLimits limits = context.history().limits().orElseThrow();
+        if (limits.boundsAge() && limits.maxAge().compareTo(settings.topicTtl()) > 0) {
+            throw new IllegalArgumentException("the history keeps messages for " + limits.maxAge()
+                    + ", longer than an idle topic's keys live in Redis (topicTtl " + settings.topicTtl() + ")");
+        }
         this.keys = new Keys(settings.keyPrefix(), settings.cluster());
         this.codec = settings.codec();
         this.clock = context.clock();
@@ -424,6 +430,15 @@ public final class RedisTopicEngine<T> implements Engine<T>, RedisLink.Events {
         if (feed != null) {
             counters.framesReceived.increment();
             feed.offerFrame(frame);
+        }
+    }
+
+    @Override
+    public void shardUnsubscribed(byte[] channel) {
+        String topic = keys.topicOfShardChannel(channel);
+        TopicFeed<T> feed = topic == null ? null : feeds.get(topic);
+        if (feed != null) {
+            feed.subscriptionEnded();
         }
     }
 

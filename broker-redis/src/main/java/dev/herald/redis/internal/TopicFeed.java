@@ -137,6 +137,22 @@ final class TopicFeed<T> {
         mailbox.post(this::onConnectionLost);
     }
 
+    /**
+     * Redis ended the subscription to the topic's channel while the feed still follows it: the slot moved to
+     * another node of the cluster. Subscribe again (Lettuce routes it to the slot's new owner) and catch up.
+     */
+    void subscriptionEnded() {
+        mailbox.post(() -> {
+            if (state == State.LIVE || state == State.CATCHING_UP) {
+                LOG.info("Herald node {}: the subscription to topic '{}' ended (its slot moved?); subscribing again",
+                        engine.nodeId(), topic);
+                generation++;
+                state = State.STALE;
+                retry();
+            }
+        });
+    }
+
     void resync() {
         mailbox.post(this::onResync);
     }
