@@ -3,9 +3,8 @@ package dev.herald.bench.load;
 import dev.herald.core.Broker;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.netty.RawJson;
-import dev.herald.netty.internal.RawJsonAccess;
-import dev.herald.redis.PayloadCodec;
 import dev.herald.redis.RedisEngine;
+import dev.herald.server.RawJsonCodec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,29 +37,11 @@ public final class HeraldRedisNodeMain {
         if (redis == null || nodeId == null) {
             throw new IllegalArgumentException("usage: --redis URI --node-id NAME [server flags]");
         }
-        RedisEngine<RawJson> engine = RedisEngine.builder(Codec.INSTANCE).uri(redis).nodeId(nodeId).build();
+        RedisEngine<RawJson> engine = RedisEngine.builder(RawJsonCodec.INSTANCE).uri(redis).nodeId(nodeId).build();
         HeraldServerMain.serve(serverArgs.toArray(String[]::new), () -> Broker.<RawJson>builder()
                 .history(HistoryPolicy.lastN(1000))
                 .payloadWeigher(RawJson::size)
                 .engine(engine)
                 .build(), engine::status);
-    }
-
-    /**
-     * Payloads as the bytes they arrived as, as the standalone server stores them: a node validated each payload
-     * when it accepted it, so what comes back from Redis is not parsed again.
-     */
-    private enum Codec implements PayloadCodec<RawJson> {
-        INSTANCE;
-
-        @Override
-        public byte[] encode(RawJson payload) {
-            return RawJsonAccess.bytes(payload);
-        }
-
-        @Override
-        public RawJson decode(byte[] bytes) {
-            return RawJsonAccess.trusted(bytes);
-        }
     }
 }
