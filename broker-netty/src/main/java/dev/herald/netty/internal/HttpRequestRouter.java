@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -216,6 +217,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             if (!HttpMethod.GET.equals(method)) {
                 return methodNotAllowed(ctx, request, "GET");
             }
+            if (!acceptableUpgrade(ctx, request)) {
+                return false;
+            }
             websocket = true;
             inFlight = false;
             corsOrigin = null;
@@ -281,6 +285,39 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             }
         }
         return false;
+    }
+
+    /**
+     * Checks a request for the WebSocket path before it is handed to the upgrade, so that a request that cannot
+     * upgrade gets the JSON error every other route gives (Netty's handshaker would answer with plain text), and the
+     * connection stays an HTTP connection, with its idle timeout. Returns whether the upgrade may go ahead.
+     */
+    private boolean acceptableUpgrade(ChannelHandlerContext ctx, FullHttpRequest request) {
+        HttpHeaders headers = request.headers();
+        if (!headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                || !headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)) {
+            FullHttpResponse response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.UPGRADE_REQUIRED,
+                    "upgrade_required", "this path speaks WebSocket: send Upgrade: websocket and Connection: Upgrade");
+            response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+            send(ctx, request, response);
+            return false;
+        }
+        String version = headers.get(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+        if (!"13".equals(version == null ? null : version.strip())) {
+            FullHttpResponse response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.UPGRADE_REQUIRED,
+                    "upgrade_required", "unsupported WebSocket version " + (version == null ? "(none)"
+                            : "'" + version + "'") + "; the server speaks version 13");
+            response.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+            send(ctx, request, response);
+            return false;
+        }
+        String key = headers.get(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        if (key == null || key.isBlank()) {
+            sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "bad_request",
+                    "a WebSocket upgrade needs a Sec-WebSocket-Key header");
+            return false;
+        }
+        return true;
     }
 
     /** Answers a CORS preflight ({@code OPTIONS}) for a route, or 405 for any other method the route lacks. */

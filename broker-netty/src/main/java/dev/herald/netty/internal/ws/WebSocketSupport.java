@@ -63,7 +63,9 @@ public final class WebSocketSupport {
         }
         WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.websocketPath())
-                .checkStartsWith(false)
+                // The router hands on only requests for exactly this path; checking the start lets a query string
+                // through (/ws?token=...), which an exact match would leave unanswered, holding the connection.
+                .checkStartsWith(true)
                 .handshakeTimeoutMillis(config.handshakeTimeout().toMillis())
                 .forceCloseTimeoutMillis(CLOSE_FRAME_TIMEOUT_MILLIS)
                 .maxFramePayloadLength(config.maxFrameBytes())

@@ -32,6 +32,11 @@ final class JdkClient implements AutoCloseable {
         return new JdkClient(URI.create("ws://127.0.0.1:" + port + "/ws"));
     }
 
+    /** Connects to the WebSocket path with a query string, as clients that pass a token in the URL do. */
+    static JdkClient connect(int port, String query) {
+        return new JdkClient(URI.create("ws://127.0.0.1:" + port + "/ws?" + query));
+    }
+
     void send(String text) {
         socket.sendText(text, true).orTimeout(10, TimeUnit.SECONDS).join();
     }
