@@ -8,8 +8,9 @@ import java.util.Locale;
  * Decides whether a request's {@code Origin} is allowed. Built once from the configured allow-list; immutable and
  * thread-safe.
  *
- * <p>An empty allow-list is the secure default: a request with an {@code Origin} header is allowed only when the
- * origin is the same as the server's own, as named by the {@code Host} header. A request without {@code Origin}
+ * <p>A request with an {@code Origin} header is allowed when the origin is the same as the server's own, as named by
+ * the {@code Host} header, or matches an entry of the allow-list; an empty list (the secure default) allows the
+ * server's own origin only. A request without {@code Origin}
  * (curl, a server, a native client) is always allowed: the check protects browsers' users from cross-site
  * WebSocket hijacking and cross-site publishes, and only browsers send {@code Origin}.
  *
@@ -70,8 +71,9 @@ public final class OriginPolicy {
         if (origin == null) {
             return false; // "null" (sandboxed frames, file: pages) or garbage
         }
-        if (exact.isEmpty() && wildcard.isEmpty()) {
-            return sameOrigin(origin, hostHeader);
+        // The server's own origin is always allowed; the list names the others ("besides the server's own").
+        if (sameOrigin(origin, hostHeader)) {
+            return true;
         }
         for (Origin allowed : exact) {
             if (allowed.equals(origin)) {

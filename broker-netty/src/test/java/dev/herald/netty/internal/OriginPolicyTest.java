@@ -38,7 +38,19 @@ class OriginPolicyTest {
         assertFalse(policy.allows("https://localhost:3000", "api:8080"));
         assertFalse(policy.allows("http://localhost:3001", "api:8080"));
         assertFalse(policy.allows("http://app.example.com", "api:8080"));
-        assertFalse(policy.allows("http://api:8080", "api:8080"), "a configured list replaces the same-origin rule");
+        assertTrue(policy.allows("http://api:8080", "api:8080"), "the server's own origin, besides the list");
+    }
+
+    /** Regression: with any entry configured, the server's own origin was refused, and the demo page with it. */
+    @Test
+    void theServersOwnOriginStaysAllowedBesidesTheListedOnes() {
+        OriginPolicy policy = OriginPolicy.of(List.of("http://localhost:3000", "https://*.example.com"));
+        assertTrue(policy.allows("http://localhost:8080", "localhost:8080"), "its own origin");
+        assertTrue(policy.allows("https://herald.internal", "herald.internal"), "its own, behind a TLS proxy");
+        assertTrue(policy.allows("http://localhost:3000", "localhost:8080"), "a listed one");
+        assertTrue(policy.allows("https://a.example.com", "localhost:8080"), "a listed wildcard");
+        assertFalse(policy.allows("http://localhost:3001", "localhost:8080"), "neither");
+        assertFalse(policy.allows("http://localhost:8080", "localhost:9090"), "another server's");
     }
 
     @Test
