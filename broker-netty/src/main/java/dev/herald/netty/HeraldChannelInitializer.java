@@ -4,6 +4,7 @@ import dev.herald.core.Broker;
 import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.JsonHttpObjectAggregator;
+import dev.herald.netty.internal.RequestProgress;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
 import io.netty.channel.Channel;
@@ -74,6 +75,7 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
                 config.writeBufferHighWaterMark()));
         ChannelPipeline pipeline = ch.pipeline();
         pipeline.addLast("http-codec", new HttpServerCodec());
+        pipeline.addLast(RequestProgress.NAME, new RequestProgress());
         pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(), server));
         pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(
                 config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));

@@ -3,8 +3,10 @@ package dev.herald.netty;
 import dev.herald.core.Broker;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.core.spi.EngineStatus;
+import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
+import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -25,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -182,10 +185,11 @@ public final class HeraldServer implements AutoCloseable {
 
     /**
      * Stops the server gracefully and waits for it, at most about {@link HeraldServerConfig#shutdownTimeout()}:
-     * stops accepting connections; answers new requests with 503; lets in-flight HTTP requests finish, then closes
-     * their connections; closes WebSocket sessions with status 1001 (going away); closes whatever is still open
-     * at the deadline; then shuts down the event loops the server created and the broker if the server created
-     * it. Idempotent.
+     * answers every new request with 503 and closes its connection (it goes on listening meanwhile, so that health
+     * checks see the stop); lets HTTP requests in flight, or still arriving, finish, then closes their connections;
+     * closes WebSocket sessions with status 1001 (going away); once no request is left, or at the deadline, stops
+     * listening and closes every connection; then shuts down the event loops the server created and the broker if
+     * the server created it. Idempotent.
      *
      * @throws IllegalStateException if called from one of the server's event loops
      */
@@ -202,18 +206,51 @@ public final class HeraldServer implements AutoCloseable {
             state = State.CLOSED;
             long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
             if (started) {
-                serverChannel.close().awaitUninterruptibly();
                 ServerContext context = initializer.context();
+                // Refuse new work first, but go on listening while the work in progress drains: every request meanwhile,
+                // a load balancer's health check included, gets 503, on old connections and new ones alike.
                 context.beginShutdown();
-                if (!context.channels().newCloseFuture().awaitUninterruptibly(remainingMillis(deadline))) {
-                    LOG.warn("{} connections still open after the shutdown timeout {}; closing them",
-                            context.channels().size(), config.shutdownTimeout());
+                if (!drained(context, deadline)) {
+                    LOG.warn("{} connections still busy after the shutdown timeout {}; closing them",
+                            busyConnections(context), config.shutdownTimeout());
                 }
+                serverChannel.close().awaitUninterruptibly();
                 context.channels().close().awaitUninterruptibly(Math.max(1000, remainingMillis(deadline)));
             }
             releaseResources(Duration.ofMillis(remainingMillis(deadline)));
             LOG.info("Herald stopped{}", localAddress != null ? " on " + localAddress : "");
         }
+    }
+
+    /**
+     * Waits until no connection has a request in progress and every WebSocket session has closed, or the deadline.
+     * Polling is enough: a stop takes milliseconds to seconds, and this runs on the stopping thread.
+     */
+    private static boolean drained(ServerContext context, long deadline) {
+        while (busyConnections(context) > 0) {
+            if (remainingMillis(deadline) == 0) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return true;
+    }
+
+    /** Connections with a request in progress or an open WebSocket session; for tests. */
+    int busyConnections() {
+        return busyConnections(initializer.context());
+    }
+
+    private static int busyConnections(ServerContext context) {
+        int busy = 0;
+        for (Channel channel : context.channels()) {
+            HttpRequestRouter router = channel.pipeline().get(HttpRequestRouter.class);
+            if (channel.isActive() && (router == null || router.busy()
+                    || channel.pipeline().get(WebSocketSupport.SESSION_HANDLER_NAME) != null)) {
+                busy++;
+            }
+        }
+        return busy;
     }
 
     private void releaseResources(Duration wait) {

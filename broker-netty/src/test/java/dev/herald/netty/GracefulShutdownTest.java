@@ -69,7 +69,7 @@ class GracefulShutdownTest {
     }
 
     @Test
-    void inFlightRequestFinishesWhileIdleConnectionsCloseAndNoNewOnesAreAccepted() throws Exception {
+    void inFlightRequestFinishesWhileEveryOtherRequestGets503UntilTheStopIsDone() throws Exception {
         HeraldServer server = start(Duration.ofSeconds(10));
         int port = server.port();
         try (Socket idle = idleConnection(server)) {
@@ -84,17 +84,25 @@ class GracefulShutdownTest {
             }, "closer");
             closer.start();
 
-            assertEquals(-1, idle.getInputStream().read(), "an idle keep-alive connection is closed");
+            // While the publish is in flight the server goes on listening, and says it is stopping: a health
+            // check on a new connection, and the next request on the idle one, get 503 and a close.
             HttpApiIntegrationTest.awaitTrue(() -> {
-                try {
-                    new Socket("127.0.0.1", port).close();
-                    return false;
-                } catch (ConnectException refused) {
-                    return true;
-                } catch (IOException other) {
+                try (Socket probe = new Socket("127.0.0.1", port)) {
+                    probe.setSoTimeout(10_000);
+                    probe.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    return HttpApiIntegrationTest.RawHttp.readResponse(probe.getInputStream())
+                            .startsWith("HTTP/1.1 503 ");
+                } catch (IOException e) {
                     return false;
                 }
-            }, "the listening socket is closed");
+            }, "health answers 503 while the server stops");
+            idle.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String refused = HttpApiIntegrationTest.RawHttp.readResponse(idle.getInputStream());
+            assertTrue(refused.startsWith("HTTP/1.1 503 "), refused);
+            assertTrue(refused.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), refused);
+            assertTrue(refused.contains("\"code\":\"unavailable\""), refused);
+            assertEquals(-1, idle.getInputStream().read(), "and then closed");
             assertFalse(response.isDone(), "the request in flight is still waiting for the broker");
 
             completed.set(true);
@@ -105,8 +113,36 @@ class GracefulShutdownTest {
             closer.join(10_000);
             assertFalse(closer.isAlive());
             assertTrue(completedBeforeCloseReturned.get(), "close() returned before the in-flight request finished");
+            org.junit.jupiter.api.Assertions.assertThrows(ConnectException.class,
+                    () -> new Socket("127.0.0.1", port).close(), "nothing listens once the stop is done");
         }
         assertTrue(broker.isOpen(), "a broker the server was given stays open");
+    }
+
+    /** Regression: the stop closed a connection whose request body was still arriving, without an answer. */
+    @Test
+    void aRequestWhoseBodyIsStillArrivingIsAnsweredBeforeTheConnectionCloses() throws Exception {
+        HeraldServer server = start(Duration.ofSeconds(10));
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            String body = "{\"topic\":\"t\",\"data\":\"arriving slowly\"}";
+            socket.getOutputStream().write(("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 10))
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            HttpApiIntegrationTest.awaitTrue(() -> server.busyConnections() == 1, "the server sees the request");
+            Thread closer = new Thread(server::close, "closer");
+            closer.start();
+            Thread.sleep(200); // the stop is under way while the rest of the body is still to come
+            assertTrue(closer.isAlive(), "the stop waits for the request");
+            socket.getOutputStream().write(body.substring(10).getBytes(StandardCharsets.US_ASCII));
+            String answer = HttpApiIntegrationTest.RawHttp.readResponse(socket.getInputStream());
+            assertTrue(answer.startsWith("HTTP/1.1 503 "), answer);
+            assertTrue(answer.contains("\"code\":\"unavailable\""), answer);
+            assertEquals(-1, socket.getInputStream().read(), "then closed");
+            closer.join(10_000);
+            assertFalse(closer.isAlive());
+        }
     }
 
     @Test

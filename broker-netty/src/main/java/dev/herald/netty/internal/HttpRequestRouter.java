@@ -71,6 +71,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private boolean counted;
     private boolean websocket;
     private boolean inFlight;
+    /** {@code inFlight || !pipelined.isEmpty()}, readable by the thread that stops the server. */
+    private volatile boolean busy;
+    /** The connection's request tracker, if its pipeline has one; set when this handler is added. */
+    private volatile RequestProgress progress;
     private boolean closeAfterResponse;
     /** The allowed Origin of the request in flight, echoed in its response; {@code null} if none. */
     private String corsOrigin;
@@ -92,9 +96,17 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         counted = server.metrics().tryOpenConnection(server.config().maxConnections());
         super.channelActive(ctx);
-        if (server.isShuttingDown()) {
-            ctx.close(); // accepted just before the listening socket closed
-        }
+        // Accepted while the server stops: kept, so that its request (a load balancer's health check, say) is
+        // answered with 503; the server closes it with the others once the stop is done.
+    }
+
+    /**
+     * Whether the connection has work the server's graceful stop waits for: a request being received, answered or
+     * queued behind one. Read by the stopping thread.
+     */
+    public boolean busy() {
+        RequestProgress tracker = progress;
+        return busy || tracker != null && tracker.receiving();
     }
 
     @Override
@@ -140,10 +152,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 // or its close timeout passes.
                 ctx.channel().writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE))
                         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-            } else if (inFlight) {
-                closeAfterResponse = true;
             } else {
-                ctx.close();
+                // A request in flight or still arriving is answered, then the connection closes; an idle one
+                // stays until the stop is done, and its next request gets 503.
+                closeAfterResponse = true;
             }
         } else if (evt instanceof IdleStateEvent && !websocket && !inFlight) {
             LOG.debug("{}: idle HTTP connection, closing", ctx.channel());
@@ -163,8 +175,16 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.pipeline().get(RequestProgress.NAME) instanceof RequestProgress tracker) {
+            progress = tracker;
+        }
+    }
+
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         inFlight = true;
+        busy = true;
         corsOrigin = null;
         boolean passedOn = false;
         try {
@@ -222,6 +242,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             }
             websocket = true;
             inFlight = false;
+            busy = false;
             corsOrigin = null;
             if (ctx.pipeline().get(HTTP_IDLE_HANDLER) != null) {
                 ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
@@ -466,8 +487,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         inFlight = false;
+        busy = !pipelined.isEmpty();
         if (close) {
             releasePipelined();
+            busy = false;
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
         }

@@ -426,7 +426,7 @@ class HttpRequestRouterTest {
     }
 
     @Test
-    void shutdownClosesIdleConnectionsAndLetsInFlightRequestsFinish() {
+    void shutdownLetsInFlightRequestsFinishAndAnswersEveryOtherRequestWith503() {
         EmbeddedChannel idle = channel();
         EmbeddedChannel busy = channel();
         CompletableFuture<PublishResult> pending = new CompletableFuture<>();
@@ -435,7 +435,7 @@ class HttpRequestRouterTest {
         server.beginShutdown();
         idle.runPendingTasks();
         busy.runPendingTasks();
-        assertFalse(idle.isOpen());
+        assertTrue(idle.isOpen(), "an idle connection stays, so that its next request learns the server stops");
         assertTrue(busy.isOpen());
         broker.onPublish(null);
         pending.complete(broker.delegate().publish("t", RawJson.of("1")).toCompletableFuture().join());
@@ -443,10 +443,16 @@ class HttpRequestRouterTest {
         assertEquals(200, reply.status());
         assertEquals("close", reply.headers().get(HttpHeaderNames.CONNECTION));
         assertFalse(busy.isOpen());
+        Reply refused = exchange(idle, request(HttpMethod.GET, "/health"));
+        assertError(refused, 503, "unavailable");
+        assertEquals("close", refused.headers().get(HttpHeaderNames.CONNECTION));
+        assertFalse(idle.isOpen());
         assertFalse(idle.finish());
         assertFalse(busy.finish());
         EmbeddedChannel late = channel();
-        assertFalse(late.isOpen(), "a connection accepted during shutdown is closed");
+        assertTrue(late.isOpen(), "a connection accepted during shutdown is kept to be told");
+        assertError(exchange(late, request(HttpMethod.GET, "/health")), 503, "unavailable");
+        assertFalse(late.isOpen());
         assertFalse(late.finish());
     }
 
