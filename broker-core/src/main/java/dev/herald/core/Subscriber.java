@@ -21,6 +21,20 @@ public interface Subscriber<T> {
     void onMessage(Message<T> message);
 
     /**
+     * Hands a message to a subscriber that may refuse it, such as one with a bounded buffer of its own that
+     * discards what does not fit. The broker calls this instead of {@link #onMessage} and counts a refused message
+     * as dropped (in {@link SubscriptionStats#droppedNewest()} and the broker's {@code dropped}) rather than
+     * delivered. The default delivers through {@link #onMessage} and accepts.
+     *
+     * @param message the message
+     * @return {@code false} if the subscriber discarded the message instead of taking it
+     */
+    default boolean offer(Message<T> message) {
+        onMessage(message);
+        return true;
+    }
+
+    /**
      * Called after the last message of a batch, so a subscriber that buffers (a network channel, say) can flush
      * once per batch instead of once per message. In direct delivery every message is a batch of one.
      */

@@ -5,7 +5,8 @@ package dev.herald.core;
  *
  * @param delivered       messages handed to the subscriber
  * @param droppedOldest   messages discarded from a full queue to make room for newer ones
- * @param droppedNewest   arriving messages discarded because the queue was full
+ * @param droppedNewest   arriving messages discarded because the queue was full, or refused by the subscriber's
+ *                        own {@link Subscriber#offer}
  * @param droppedOnClose  messages discarded because the subscription closed while they waited
  * @param pending         messages waiting in the queue now
  * @param errors          exceptions thrown by the subscriber

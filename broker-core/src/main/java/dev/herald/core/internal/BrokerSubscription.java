@@ -139,6 +139,8 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
     // Written by the one thread delivering at a time: under deliveryLock, or in an exact topic's direct dispatch.
     private volatile long delivered;
     private volatile long errors;
+    /** Messages the subscriber's {@link Subscriber#offer} refused; reported within droppedNewest. */
+    private volatile long refused;
     /** For an exact topic: the newest offset delivered, so an engine that re-sends at the seam is deduplicated. */
     private long lastOffset;
     private Message<T>[] batch;
@@ -252,10 +254,11 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         try {
             if (readsRing) {
                 applyBoundUnderLock();
-                return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose,
+                return new SubscriptionStats(delivered, droppedOldest, droppedNewest + refused, droppedOnClose,
                         (replay.size() - replayIndex) + queue.size() + ringLag(), errors);
             }
-            return new SubscriptionStats(delivered, droppedOldest, droppedNewest, droppedOnClose, pending, errors);
+            return new SubscriptionStats(delivered, droppedOldest, droppedNewest + refused, droppedOnClose, pending,
+                    errors);
         } finally {
             queueLock.unlock();
         }
@@ -573,12 +576,15 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
                     }
                     endBatch();
                 }
+                int accepted = 0;
                 for (Message<T> message : history) {
-                    deliver(message);
+                    if (deliver(message)) {
+                        accepted++;
+                    }
                     endBatch();
                 }
-                delivered += history.size();
-                broker.countDelivered(history.size());
+                delivered += accepted;
+                broker.countDelivered(accepted);
                 Message<T> buffered;
                 while (true) {
                     queueLock.lock();
@@ -976,7 +982,7 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
         broker.countDropped(count);
     }
 
-    /** Under deliveryLock. Returns whether the subscriber was called. */
+    /** Under deliveryLock. Returns whether the subscriber took the message (not a duplicate, not refused). */
     private boolean deliver(Message<T> message) {
         if (exactTopic) {
             if (message.offset() <= lastOffset) {
@@ -985,7 +991,11 @@ final class BrokerSubscription<T> implements Subscription, TopicRing.Reader {
             lastOffset = message.offset();
         }
         try {
-            subscriber.onMessage(message);
+            if (!subscriber.offer(message)) {
+                refused++;
+                broker.countDropped(1);
+                return false;
+            }
         } catch (Throwable t) {
             onSubscriberError(t);
         }

@@ -102,10 +102,14 @@ final class OutboundQueue {
         return size.get();
     }
 
-    /** Adds a message for the client. Any thread; never blocks. */
-    void offer(Message<RawJson> message) {
+    /**
+     * Adds a message for the client. Any thread; never blocks.
+     *
+     * @return {@code false} if the message was discarded: the queue is full (dropped or overflowing) or closed
+     */
+    boolean offer(Message<RawJson> message) {
         if (closed || overflowed.get()) {
-            return;
+            return false;
         }
         if (loop.inEventLoop() && replaying) {
             replayCredit = replayCredit + 1;
@@ -115,7 +119,7 @@ final class OutboundQueue {
             if (live > limit && (!ctx.channel().isWritable() || live > (long) limit * BURST_ALLOWANCE)) {
                 size.decrementAndGet();
                 overflow(message);
-                return;
+                return false;
             }
         }
         if (openGaps > 0) {
@@ -123,6 +127,7 @@ final class OutboundQueue {
         }
         queue.offer(message);
         scheduleDrain();
+        return true;
     }
 
     /**

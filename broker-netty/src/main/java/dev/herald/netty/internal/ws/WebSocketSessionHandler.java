@@ -482,10 +482,14 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     private final class ChannelSubscriber implements Subscriber<RawJson> {
         @Override
         public void onMessage(Message<RawJson> message) {
+            offer(message);
+        }
+
+        /** Refuses what the outbound queue discards, so the broker counts it dropped, not delivered. */
+        @Override
+        public boolean offer(Message<RawJson> message) {
             OutboundQueue queue = outbound;
-            if (queue != null) {
-                queue.offer(message);
-            }
+            return queue != null && queue.offer(message);
         }
 
         @Override

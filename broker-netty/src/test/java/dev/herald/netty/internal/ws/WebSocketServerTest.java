@@ -280,6 +280,8 @@ class WebSocketServerTest {
         long[] next = new long[topics];
         java.util.Arrays.fill(next, 1);
         int gaps = 0;
+        long skipped = 0;
+        long received = 0;
         int complete = 0;
         while (complete < topics) {
             Map<String, Object> frame = slow.nextJson();
@@ -289,10 +291,12 @@ class WebSocketServerTest {
             if ("gap".equals(frame.get("type"))) {
                 assertEquals(next[t], frame.get("fromOffset"), "a gap starts where delivery of its topic stopped");
                 next[t] = (Long) frame.get("toOffset") + 1;
+                skipped += (Long) frame.get("toOffset") - (Long) frame.get("fromOffset") + 1;
                 gaps++;
             } else {
                 assertEquals(next[t], frame.get("offset"), "every message is either delivered or inside a gap");
                 next[t]++;
+                received++;
             }
             if (next[t] == perTopic + 1) {
                 complete++;
@@ -302,6 +306,8 @@ class WebSocketServerTest {
         assertNull(slow.received.poll(100, TimeUnit.MILLISECONDS), "nothing beyond the published offsets");
         assertFalse(slow.closeStatus.isDone(), "DROP keeps the connection open");
         assertEquals(1, broker.stats().subscriptions());
+        assertEquals(skipped, broker.stats().dropped(), "every skipped message is counted as dropped");
+        assertEquals(received, broker.stats().delivered(), "and only the messages written count as delivered");
     }
 
     @Test

@@ -364,6 +364,9 @@ class WebSocketSessionHandlerTest {
         assertNoMoreOutput();
         assertEquals(2, metrics.gapsSent());
         assertTrue(ch.isActive());
+        // What the gaps cover is dropped, not delivered: 4..10 of t and 1..2 of u.
+        assertEquals(9, broker.stats().dropped());
+        assertEquals(4, broker.stats().delivered());
     }
 
     @Test
