@@ -16,17 +16,32 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * {@code GET /topics/{topic}/history?since=&limit=}: the topic's retained messages with an offset greater than
+ * {@code GET /topics/{topic}/history?since=&limit=&epoch=}: the topic's retained messages with an offset greater than
  * {@code since} (default 0), oldest first, at most {@code limit} of them (default and maximum: the configured
  * history limit; larger values are capped). Each element is the message exactly as WebSocket subscribers receive
- * it, taken from the payload's shared frame cache.
+ * it, taken from the payload's shared frame cache. With {@code epoch}, {@code since} counts in that epoch only: if
+ * the topic has started over under another one, the page starts at its oldest retained message instead, so a poller
+ * misses nothing of the new epoch. The topic's position at the read travels in headers ({@link #EPOCH},
+ * {@link #LAST_OFFSET}, {@link #OLDEST_OFFSET}); the body stays a plain array.
  *
  * <p>Stateless; one instance per connection, used on its event loop.
  */
 final class HistoryRoute {
+    /** The topic's current epoch; empty if the topic does not exist. */
+    static final String EPOCH = "Herald-Epoch";
+    /** The topic's latest offset in that epoch; 0 if it has none. */
+    static final String LAST_OFFSET = "Herald-Last-Offset";
+    /** The oldest offset still retained; the latest plus one when nothing is. */
+    static final String OLDEST_OFFSET = "Herald-Oldest-Offset";
+    /** The headers a browser page on another allowed origin may read (CORS). */
+    static final String EXPOSED_HEADERS = EPOCH + ", " + LAST_OFFSET + ", " + OLDEST_OFFSET;
+    /** Longer than any epoch an engine makes; a longer value is refused rather than compared. */
+    private static final int MAX_EPOCH_LENGTH = 128;
+
     private final ServerContext server;
 
     HistoryRoute(ServerContext server) {
@@ -63,10 +78,22 @@ final class HistoryRoute {
                     "'since' must be an offset from 0, was '" + query.parameters().get("since").get(0) + "'");
             return;
         }
+        List<String> epochs = query.parameters().get("epoch");
+        String epoch = epochs == null || epochs.isEmpty() ? null : epochs.get(0);
+        if (epoch != null && epoch.length() > MAX_EPOCH_LENGTH) {
+            router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_parameter",
+                    "'epoch' is longer than " + MAX_EPOCH_LENGTH + " characters");
+            return;
+        }
         HttpVersion version = request.protocolVersion();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         ByteBufAllocator alloc = ctx.alloc();
-        server.broker().history(topic, HistoryQuery.after(since, (int) Math.min(limit, maxLimit)))
+        int pageSize = (int) Math.min(limit, maxLimit);
+        server.broker().history(topic, HistoryQuery.after(since, pageSize))
+                .thenCompose(history -> since == 0 || epoch == null || epoch.equals(history.position().epoch())
+                        ? CompletableFuture.completedFuture(history)
+                        // Another epoch: the client's offset means nothing in this one, so read from its oldest.
+                        : server.broker().history(topic, HistoryQuery.after(0, pageSize)))
                 .whenComplete((history, failure) -> router.send(ctx, version, keepAlive,
                         response(alloc, history, failure)));
     }
@@ -111,7 +138,12 @@ final class HistoryRoute {
             return HttpResponses.error(alloc, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error",
                     "the broker failed to read history");
         }
-        return HttpResponses.json(HttpResponseStatus.OK, encode(alloc, history.messages()));
+        FullHttpResponse response = HttpResponses.json(HttpResponseStatus.OK, encode(alloc, history.messages()));
+        response.headers()
+                .set(EPOCH, history.position().epoch())
+                .set(LAST_OFFSET, history.position().offset())
+                .set(OLDEST_OFFSET, history.oldestOffset());
+        return response;
     }
 
     /** A JSON array of the messages' shared frames, written once into one buffer. */

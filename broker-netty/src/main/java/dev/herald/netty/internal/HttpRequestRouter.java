@@ -478,6 +478,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         response.setProtocolVersion(version);
         if (corsOrigin != null) {
             response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, corsOrigin)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, HistoryRoute.EXPOSED_HEADERS)
                     .add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
             corsOrigin = null;
         }

@@ -23,7 +23,7 @@ import tools.jackson.core.ObjectWriteContext;
 
 /**
  * {@code POST /publish} with body {@code {"topic":"t","data":<any JSON>}}: answers 200 with
- * {@code {"id","topic","offset","timestamp"}} of the created message.
+ * {@code {"id","topic","offset","epoch","timestamp"}} of the created message.
  *
  * <p>The body is read once, with jackson-core's streaming parser; that single pass validates all of it, and
  * {@code data} is cut out of the body by the byte offsets of its first and last tokens, so the payload keeps the
@@ -111,6 +111,7 @@ final class PublishRoute {
             g.writeStringProperty("id", accepted.id());
             g.writeStringProperty("topic", accepted.topic());
             g.writeNumberProperty("offset", accepted.offset());
+            g.writeStringProperty("epoch", accepted.epoch());
             g.writeStringProperty("timestamp", DateTimeFormatter.ISO_INSTANT.format(accepted.timestamp()));
             g.writeEndObject();
         }

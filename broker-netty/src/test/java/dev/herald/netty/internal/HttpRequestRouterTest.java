@@ -165,7 +165,8 @@ class HttpRequestRouterTest {
         assertEquals(1L, json.get("offset"));
         assertTrue(json.get("id") instanceof String id && !id.isEmpty());
         assertTrue(json.get("timestamp") instanceof String t && t.endsWith("Z"), published.body());
-        assertEquals(4, json.size());
+        assertEquals(broker.topicStats("notifications").orElseThrow().position().epoch(), json.get("epoch"));
+        assertEquals(5, json.size());
 
         Reply history = exchange(ch, request(HttpMethod.GET, "/topics/notifications/history"));
         assertEquals(200, history.status());
