@@ -47,16 +47,14 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
     }
 
     /**
-     * Creates an initializer serving {@code broker} with {@code config}, whose health check and metrics also
-     * report the broker's engine, as {@link HeraldServer.Builder#engineStatus} describes.
+     * A builder for an initializer with more than the broker and the settings: an engine status, say.
      *
-     * @param broker       the broker to publish to and subscribe from
-     * @param config       the settings
-     * @param engineStatus the engine's current status; cheap and non-blocking
+     * @param broker the broker to publish to and subscribe from
+     * @param config the settings
+     * @return a new builder
      */
-    public HeraldChannelInitializer(Broker<RawJson> broker, HeraldServerConfig config,
-                                    Supplier<EngineStatus> engineStatus) {
-        this(new ServerContext(broker, config, new ServerMetrics(), Objects.requireNonNull(engineStatus)));
+    public static Builder builder(Broker<RawJson> broker, HeraldServerConfig config) {
+        return new Builder(broker, config);
     }
 
     HeraldChannelInitializer(ServerContext server) {
@@ -80,5 +78,46 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(
                 config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addLast("http-router", new HttpRequestRouter(server));
+    }
+
+    /** Builds a {@link HeraldChannelInitializer}. Not thread-safe. Each setting may be made once. */
+    public static final class Builder {
+        private final Broker<RawJson> broker;
+        private final HeraldServerConfig config;
+        private Supplier<EngineStatus> engineStatus;
+
+        private Builder(Broker<RawJson> broker, HeraldServerConfig config) {
+            this.broker = Objects.requireNonNull(broker, "broker");
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /**
+         * The broker's engine status, for the health check and metrics, as {@link HeraldServer.Builder#engineStatus}
+         * describes. Default: none.
+         *
+         * @param status the engine's current status; cheap and non-blocking
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder engineStatus(Supplier<EngineStatus> status) {
+            requireUnset(engineStatus, "engineStatus");
+            engineStatus = Objects.requireNonNull(status, "status");
+            return this;
+        }
+
+        /**
+         * Creates the initializer.
+         *
+         * @return the initializer
+         */
+        public HeraldChannelInitializer build() {
+            return new HeraldChannelInitializer(new ServerContext(broker, config, new ServerMetrics(), engineStatus));
+        }
+
+        static void requireUnset(Object current, String name) {
+            if (current != null) {
+                throw new IllegalStateException(name + " was already set to " + current);
+            }
+        }
     }
 }

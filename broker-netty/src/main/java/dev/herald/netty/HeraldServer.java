@@ -5,7 +5,6 @@ import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.ServerContext;
-import dev.herald.netty.internal.ServerMetrics;
 import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -78,8 +77,11 @@ public final class HeraldServer implements AutoCloseable {
                 .build() : b.broker;
         suppliedBoss = b.boss;
         suppliedWorker = b.worker;
-        initializer = new HeraldChannelInitializer(
-                new ServerContext(broker, config, new ServerMetrics(), b.engineStatus));
+        HeraldChannelInitializer.Builder initializerBuilder = HeraldChannelInitializer.builder(broker, config);
+        if (b.engineStatus != null) {
+            initializerBuilder.engineStatus(b.engineStatus);
+        }
+        initializer = initializerBuilder.build();
     }
 
     /**
