@@ -2,6 +2,7 @@ package dev.herald.netty;
 
 import dev.herald.core.Broker;
 import dev.herald.core.spi.EngineStatus;
+import dev.herald.netty.auth.Authorizer;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.JsonHttpObjectAggregator;
 import dev.herald.netty.internal.RequestProgress;
@@ -85,6 +86,8 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         private final Broker<RawJson> broker;
         private final HeraldServerConfig config;
         private Supplier<EngineStatus> engineStatus;
+        private Authorizer authorizer;
+        private String metricsToken;
 
         private Builder(Broker<RawJson> broker, HeraldServerConfig config) {
             this.broker = Objects.requireNonNull(broker, "broker");
@@ -106,18 +109,56 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         }
 
         /**
+         * Who may connect, subscribe, publish and read history, as {@link HeraldServer.Builder#authorizer}
+         * describes. Default: {@link Authorizer#allowAll()}.
+         *
+         * @param authorizer the authorizer
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder authorizer(Authorizer authorizer) {
+            requireUnset(this.authorizer, "authorizer");
+            this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+            return this;
+        }
+
+        /**
+         * The bearer token {@code GET /metrics} requires, as {@link HeraldServer.Builder#metricsToken} describes.
+         * Default: none, {@code /metrics} is open.
+         *
+         * @param token the token
+         * @return this builder
+         * @throws IllegalStateException if already set
+         * @throws IllegalArgumentException if blank
+         */
+        public Builder metricsToken(String token) {
+            requireUnset(metricsToken, "metricsToken");
+            metricsToken = requireToken(token);
+            return this;
+        }
+
+        /**
          * Creates the initializer.
          *
          * @return the initializer
          */
         public HeraldChannelInitializer build() {
-            return new HeraldChannelInitializer(new ServerContext(broker, config, new ServerMetrics(), engineStatus));
+            return new HeraldChannelInitializer(new ServerContext(broker, config, new ServerMetrics(), engineStatus,
+                    authorizer == null ? Authorizer.allowAll() : authorizer, metricsToken));
         }
 
         static void requireUnset(Object current, String name) {
             if (current != null) {
-                throw new IllegalStateException(name + " was already set to " + current);
+                throw new IllegalStateException(name + " was already set");
             }
+        }
+
+        static String requireToken(String token) {
+            Objects.requireNonNull(token, "token");
+            if (token.isBlank()) {
+                throw new IllegalArgumentException("the metrics token must not be blank");
+            }
+            return token;
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.herald.netty;
 import dev.herald.core.Broker;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.core.spi.EngineStatus;
+import dev.herald.netty.auth.Authorizer;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ws.WebSocketSupport;
@@ -80,6 +81,12 @@ public final class HeraldServer implements AutoCloseable {
         HeraldChannelInitializer.Builder initializerBuilder = HeraldChannelInitializer.builder(broker, config);
         if (b.engineStatus != null) {
             initializerBuilder.engineStatus(b.engineStatus);
+        }
+        if (b.authorizer != null) {
+            initializerBuilder.authorizer(b.authorizer);
+        }
+        if (b.metricsToken != null) {
+            initializerBuilder.metricsToken(b.metricsToken);
         }
         initializer = initializerBuilder.build();
     }
@@ -289,8 +296,43 @@ public final class HeraldServer implements AutoCloseable {
         private EventLoopGroup boss;
         private EventLoopGroup worker;
         private Supplier<EngineStatus> engineStatus;
+        private Authorizer authorizer;
+        private String metricsToken;
 
         private Builder() {
+        }
+
+        /**
+         * Who may connect, subscribe, publish and read history. The server asks the authorizer about each token a
+         * client presents (the {@code token} query parameter or a first {@code auth} command on the WebSocket,
+         * {@code Authorization: Bearer} on HTTP) and checks every subscribe, publish and history read against the
+         * identity's grants; see {@code docs/PROTOCOL.md}. {@code GET /health} stays open. Default:
+         * {@link Authorizer#allowAll()}, everyone may do everything.
+         *
+         * @param authorizer the authorizer, for example a {@code JwtAuthorizer}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder authorizer(Authorizer authorizer) {
+            requireUnset(this.authorizer, "authorizer");
+            this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+            return this;
+        }
+
+        /**
+         * A bearer token that {@code GET /metrics} requires ({@code Authorization: Bearer <token>}); it is separate
+         * from client tokens, so a monitoring system needs no client grants. Default: none, {@code /metrics} is
+         * open.
+         *
+         * @param token the token, not blank
+         * @return this builder
+         * @throws IllegalStateException if already set
+         * @throws IllegalArgumentException if blank
+         */
+        public Builder metricsToken(String token) {
+            requireUnset(metricsToken == null ? null : "(a token)", "metricsToken"); // never the secret itself
+            metricsToken = HeraldChannelInitializer.Builder.requireToken(token);
+            return this;
         }
 
         /**

@@ -63,6 +63,32 @@ public final class Grants {
     }
 
     /**
+     * Everything these grants or {@code other} allow.
+     *
+     * @param other more grants
+     * @return the union of both
+     */
+    public Grants union(Grants other) {
+        if (other.isNone() || other.equals(this)) {
+            return this;
+        }
+        if (isNone()) {
+            return other;
+        }
+        return new Grants(merged(subscribe, other.subscribe), merged(publish, other.publish));
+    }
+
+    private static List<String> merged(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        for (String pattern : b) {
+            if (!all.contains(pattern)) {
+                all.add(pattern);
+            }
+        }
+        return all;
+    }
+
+    /**
      * The patterns the client may subscribe to.
      *
      * @return the subscribe grants, as given

@@ -48,7 +48,8 @@ final class HistoryRoute {
         this.server = server;
     }
 
-    void handle(ChannelHandlerContext ctx, FullHttpRequest request, String topic, HttpRequestRouter router) {
+    void handle(ChannelHandlerContext ctx, FullHttpRequest request, String topic, Caller caller,
+                HttpRequestRouter router) {
         if (!Topics.isValidName(topic)) {
             String problem;
             try {
@@ -58,6 +59,10 @@ final class HistoryRoute {
                 problem = e.getMessage();
             }
             router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_topic", problem);
+            return;
+        }
+        if (!caller.identity().grants().mayRead(topic)) {
+            HttpAccess.refuse(ctx, request, router, caller, "read the history of '" + topic + "'", server.metrics());
             return;
         }
         if (!server.broker().isOpen()) {

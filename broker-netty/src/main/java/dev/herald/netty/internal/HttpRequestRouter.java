@@ -59,6 +59,8 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private static final int MAX_PIPELINED = 16;
     private static final String TOPICS_PREFIX = "/topics/";
     private static final String HISTORY_SUFFIX = "/history";
+    private static final String PREFLIGHT_ALLOWED_HEADERS = HttpHeaderNames.CONTENT_TYPE + ", "
+            + HttpHeaderNames.AUTHORIZATION;
     private static final byte[] HEALTH_OK = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
     private static final byte[] HEALTH_OK_ENGINE =
             "{\"status\":\"ok\",\"engine\":\"available\"}".getBytes(StandardCharsets.UTF_8);
@@ -240,6 +242,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             if (!acceptableUpgrade(ctx, request)) {
                 return false;
             }
+            Caller caller = HttpAccess.upgradeCaller(ctx, request, server, this);
+            if (caller == null) {
+                return false;
+            }
             websocket = true;
             inFlight = false;
             busy = false;
@@ -248,7 +254,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
             }
             // Added on the first upgrade request only, so plain HTTP connections carry no WebSocket state.
-            WebSocketSupport.addHandlers(ctx.pipeline(), server.broker(), server.config(), server.metrics());
+            WebSocketSupport.addHandlers(ctx.pipeline(), server, caller);
             ctx.fireChannelRead(request);
             return true;
         }
@@ -283,13 +289,25 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 if (!HttpMethod.GET.equals(method)) {
                     return methodNotAllowed(ctx, request, "GET");
                 }
+                String token = HttpAccess.bearerToken(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                if (!server.mayReadMetrics(token)) {
+                    server.metrics().authenticationRefused();
+                    FullHttpResponse refused = HttpResponses.error(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
+                            HttpAccess.UNAUTHORIZED, "/metrics needs the metrics token");
+                    refused.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                    send(ctx, request, refused);
+                    return false;
+                }
                 send(ctx, request, HttpResponses.json(ctx.alloc(), HttpResponseStatus.OK, metricsJson()));
             }
             case "/publish" -> {
                 if (!HttpMethod.POST.equals(method)) {
                     return methodNotAllowed(ctx, request, "POST");
                 }
-                publish.handle(ctx, request, this);
+                Caller caller = HttpAccess.caller(ctx, request, server, this);
+                if (caller != null) {
+                    publish.handle(ctx, request, caller, this);
+                }
             }
             default -> {
                 if (path.startsWith(TOPICS_PREFIX) && path.endsWith(HISTORY_SUFFIX)
@@ -298,7 +316,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                         return methodNotAllowed(ctx, request, "GET");
                     }
                     String topic = path.substring(TOPICS_PREFIX.length(), path.length() - HISTORY_SUFFIX.length());
-                    history.handle(ctx, request, topic, this);
+                    Caller caller = HttpAccess.caller(ctx, request, server, this);
+                    if (caller != null) {
+                        history.handle(ctx, request, topic, caller, this);
+                    }
                 } else {
                     sendError(ctx, request, HttpResponseStatus.NOT_FOUND, "not_found",
                             "no route for " + method + " " + path);
@@ -349,7 +370,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             preflight.headers()
                     .set(HttpHeaderNames.ALLOW, allow)
                     .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, allow)
-                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, HttpHeaderNames.CONTENT_TYPE)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, PREFLIGHT_ALLOWED_HEADERS)
                     .setInt(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, 600)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
             send(ctx, request, preflight);
@@ -403,6 +424,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             g.writeNumberProperty("slowConsumersDisconnected", m.slowConsumersDisconnected());
             g.writeNumberProperty("gapsSent", m.gapsSent());
             g.writeNumberProperty("errorsSent", m.errorsSent());
+            g.writeNumberProperty("authenticationsRefused", m.authenticationsRefused());
+            g.writeNumberProperty("actionsForbidden", m.actionsForbidden());
+            g.writeNumberProperty("tokensExpired", m.tokensExpired());
             g.writeEndObject();
             EngineStatus engine = server.engineStatus();
             if (engine != null) {

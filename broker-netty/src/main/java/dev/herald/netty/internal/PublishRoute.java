@@ -38,7 +38,7 @@ final class PublishRoute {
         this.server = server;
     }
 
-    void handle(ChannelHandlerContext ctx, FullHttpRequest request, HttpRequestRouter router) {
+    void handle(ChannelHandlerContext ctx, FullHttpRequest request, Caller caller, HttpRequestRouter router) {
         String unsupported = unsupportedContentType(request);
         if (unsupported != null) {
             router.sendError(ctx, request, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
@@ -49,6 +49,11 @@ final class PublishRoute {
         Parsed parsed = parse(body);
         if (parsed.errorCode != null) {
             router.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, parsed.errorCode, parsed.errorMessage);
+            return;
+        }
+        // An invalid name is the broker's to refuse (400 invalid_topic), whatever the grants.
+        if (Topics.isValidName(parsed.topic) && !caller.identity().grants().mayPublish(parsed.topic)) {
+            HttpAccess.refuse(ctx, request, router, caller, "publish to '" + parsed.topic + "'", server.metrics());
             return;
         }
         RawJson data = RawJsonAccess.trusted(Arrays.copyOfRange(body, parsed.dataStart, parsed.dataEnd));

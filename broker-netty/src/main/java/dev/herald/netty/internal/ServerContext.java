@@ -4,10 +4,13 @@ import dev.herald.core.Broker;
 import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
+import dev.herald.netty.auth.Authorizer;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -21,6 +24,8 @@ public final class ServerContext {
     private final ServerMetrics metrics;
     private final OriginPolicy originPolicy;
     private final Supplier<EngineStatus> engineStatus;
+    private final Authorizer authorizer;
+    private final byte[] metricsToken;
     private final ChannelGroup channels = new DefaultChannelGroup("herald-connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean shuttingDown;
 
@@ -45,7 +50,24 @@ public final class ServerContext {
      */
     public ServerContext(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics,
                          Supplier<EngineStatus> engineStatus) {
+        this(broker, config, metrics, engineStatus, Authorizer.allowAll(), null);
+    }
+
+    /**
+     * Creates the shared state of a server that checks who its clients are.
+     *
+     * @param broker       the broker
+     * @param config       the settings
+     * @param metrics      the counters
+     * @param engineStatus the engine's status, for health and metrics; {@code null} if it has none to report
+     * @param authorizer   who may do what
+     * @param metricsToken the bearer token {@code GET /metrics} requires; {@code null} if it is open
+     */
+    public ServerContext(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics,
+                         Supplier<EngineStatus> engineStatus, Authorizer authorizer, String metricsToken) {
         this.engineStatus = engineStatus;
+        this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+        this.metricsToken = metricsToken == null ? null : metricsToken.getBytes(StandardCharsets.UTF_8);
         this.broker = Objects.requireNonNull(broker, "broker");
         this.config = Objects.requireNonNull(config, "config");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -65,6 +87,25 @@ public final class ServerContext {
     /** @return the engine's status now, or {@code null} if the engine reports none */
     public EngineStatus engineStatus() {
         return engineStatus == null ? null : engineStatus.get();
+    }
+
+    /** @return who may do what */
+    public Authorizer authorizer() {
+        return authorizer;
+    }
+
+    /**
+     * Whether a request may read {@code GET /metrics}: always when no metrics token is set, otherwise only with
+     * that token. Compared in constant time, so the comparison does not tell how much of a guess was right.
+     *
+     * @param presented the bearer token of the request, or {@code null}
+     * @return {@code true} if allowed
+     */
+    public boolean mayReadMetrics(String presented) {
+        if (metricsToken == null) {
+            return true;
+        }
+        return presented != null && MessageDigest.isEqual(metricsToken, presented.getBytes(StandardCharsets.UTF_8));
     }
 
     /** @return the counters */

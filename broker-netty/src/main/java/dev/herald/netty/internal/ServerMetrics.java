@@ -24,6 +24,9 @@ public final class ServerMetrics {
     private final LongAdder slowConsumersDisconnected = new LongAdder();
     private final LongAdder gapsSent = new LongAdder();
     private final LongAdder errorsSent = new LongAdder();
+    private final LongAdder authenticationsRefused = new LongAdder();
+    private final LongAdder actionsForbidden = new LongAdder();
+    private final LongAdder tokensExpired = new LongAdder();
 
     /**
      * Counts a connection opening if that keeps the open count within {@code max}.
@@ -115,6 +118,36 @@ public final class ServerMetrics {
     /** Counts an error reply sent: an HTTP error response or a WebSocket error frame. */
     public void errorSent() {
         errorsSent.increment();
+    }
+
+    /** Counts a token refused: on an HTTP request, a WebSocket upgrade or an {@code auth} command. */
+    public void authenticationRefused() {
+        authenticationsRefused.increment();
+    }
+
+    /** Counts an action a caller's grants did not allow (401 without a token, 403 or a WebSocket error with one). */
+    public void actionForbidden() {
+        actionsForbidden.increment();
+    }
+
+    /** Counts a WebSocket session closed because its token expired. */
+    public void tokenExpired() {
+        tokensExpired.increment();
+    }
+
+    /** @return tokens refused since start */
+    public long authenticationsRefused() {
+        return authenticationsRefused.sum();
+    }
+
+    /** @return actions refused by grants since start */
+    public long actionsForbidden() {
+        return actionsForbidden.sum();
+    }
+
+    /** @return sessions closed at their token's expiry since start */
+    public long tokensExpired() {
+        return tokensExpired.sum();
     }
 
     /** @return connections open now */

@@ -502,7 +502,7 @@ class HttpRequestRouterTest {
         Reply reply = exchange(ch, preflight);
         assertEquals(204, reply.status());
         assertEquals("POST", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS));
-        assertEquals("content-type", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS));
+        assertEquals("content-type, authorization", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS));
         assertEquals("https://app.example.com", reply.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN));
         FullHttpRequest get = request(HttpMethod.GET, "/health");
         get.headers().set(HttpHeaderNames.ORIGIN, "https://app.example.com");

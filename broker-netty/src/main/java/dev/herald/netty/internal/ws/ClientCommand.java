@@ -10,9 +10,10 @@ package dev.herald.netty.internal.ws;
  * @param epoch     the resume epoch, or {@code null}
  * @param last      how many newest messages to replay, or {@code -1}
  * @param data      the publish payload, exactly as sent (validated JSON), or {@code null}
+ * @param token     the token of an {@code auth} command, or {@code null}
  */
-record ClientCommand(String action, RequestId id, String topic, long offset, String epoch, int last, byte[] data)
-        implements CommandDecoder.Result {
+record ClientCommand(String action, RequestId id, String topic, long offset, String epoch, int last, byte[] data,
+                     String token) implements CommandDecoder.Result {
 
     /** A request id: a JSON string, or a JSON number kept as its text so it is echoed exactly. */
     record RequestId(String text, boolean number) {

@@ -38,6 +38,7 @@ final class CommandDecoder {
         String epoch = null;
         int last = -1;
         byte[] data = null;
+        String authToken = null;
         String problemCode = null;
         String problem = null;
         try (JsonParser parser = JsonSupport.parser(frame, 0, frame.length)) {
@@ -103,6 +104,14 @@ final class CommandDecoder {
                             problem = "\"last\" must be an integer between 1 and " + Integer.MAX_VALUE;
                         }
                     }
+                    case "token" -> {
+                        if (value == JsonToken.VALUE_STRING) {
+                            authToken = parser.getString();
+                        } else if (problem == null) {
+                            problemCode = CommandError.INVALID_FIELD;
+                            problem = "\"token\" must be a string";
+                        }
+                    }
                     case "data" -> {
                         int start = (int) parser.currentTokenLocation().getByteOffset();
                         if (value.isStructStart()) {
@@ -136,7 +145,7 @@ final class CommandDecoder {
         if (action == null) {
             return new CommandError(CommandError.MISSING_FIELD, "\"action\" is required", id);
         }
-        return new ClientCommand(action, id, topic, offset, epoch, last, data);
+        return new ClientCommand(action, id, topic, offset, epoch, last, data, authToken);
     }
 
     private static String shorten(String message) {

@@ -2,6 +2,7 @@ package dev.herald.netty.internal.ws;
 
 import dev.herald.core.PublishResult;
 import dev.herald.core.StreamPosition;
+import dev.herald.netty.auth.Identity;
 import dev.herald.netty.internal.JsonSupport;
 import java.io.ByteArrayOutputStream;
 import java.time.format.DateTimeFormatter;
@@ -35,6 +36,25 @@ final class Replies {
         return write(g -> {
             start(g, "unsubscribed", id);
             g.writeStringProperty("topic", topic);
+        });
+    }
+
+    /** A subscription the server ended on its own, with the reason (a stable code such as {@code forbidden}). */
+    static byte[] unsubscribed(String topic, String reason) {
+        return write(g -> {
+            start(g, "unsubscribed", null);
+            g.writeStringProperty("topic", topic);
+            g.writeStringProperty("reason", reason);
+        });
+    }
+
+    static byte[] authenticated(ClientCommand.RequestId id, Identity identity) {
+        return write(g -> {
+            start(g, "authenticated", id);
+            g.writeStringProperty("subject", identity.subject());
+            if (identity.expiresAt() != null) {
+                g.writeStringProperty("expiresAt", DateTimeFormatter.ISO_INSTANT.format(identity.expiresAt()));
+            }
         });
     }
 

@@ -15,7 +15,11 @@ import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
+import dev.herald.netty.auth.Authorizer;
+import dev.herald.netty.auth.Identity;
+import dev.herald.netty.internal.Caller;
 import dev.herald.netty.internal.RawJsonAccess;
+import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
 import dev.herald.netty.internal.ServerShutdownEvent;
 import io.netty.buffer.ByteBufUtil;
@@ -64,7 +68,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Close codes: 1001 on idle timeout and when the broker closes; 1008 after {@value #MAX_CONSECUTIVE_ERRORS}
  * refused commands in a row; 1009 for an over-long fragmented message (a single over-long frame is closed with
- * 1009 by the frame decoder); 1011 on an unexpected server error; 1013 for a slow consumer.
+ * 1009 by the frame decoder); 1011 on an unexpected server error; 1013 for a slow consumer; 4001 for a refused
+ * token, or none where one is needed; 4002 when the token expires.
+ *
+ * <p>Access: {@link SessionAccess} holds what the session may do; each subscribe and publish is checked against
+ * its grants, and an {@code auth} command replaces them.
  */
 final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     /** Refused commands in a row after which the connection is closed with 1008. */
@@ -78,6 +86,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     private final Broker<RawJson> broker;
     private final HeraldServerConfig config;
     private final ServerMetrics metrics;
+    private final SessionAccess access;
 
     // Sized for the usual few subscriptions per connection: tens of thousands of idle connections each hold one.
     private final Map<String, Subscription> subscriptions = new HashMap<>(4);
@@ -89,10 +98,11 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private int consecutiveErrors;
 
-    WebSocketSessionHandler(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics) {
-        this.broker = broker;
-        this.config = config;
-        this.metrics = metrics;
+    WebSocketSessionHandler(ServerContext server, Caller caller) {
+        this.broker = server.broker();
+        this.config = server.config();
+        this.metrics = server.metrics();
+        this.access = new SessionAccess(server.authorizer(), caller);
     }
 
     @Override
@@ -146,6 +156,9 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                 new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addBefore(protocol, HEARTBEAT_HANDLER_NAME,
                 new HeartbeatHandler(config.heartbeatInterval().toMillis()));
+        access.start(ctx, this::tokenExpired, () -> refuseAndClose(CommandError.UNAUTHORIZED,
+                "no auth command within " + config.handshakeTimeout().toMillis() + " ms", null),
+                config.handshakeTimeout());
     }
 
     @Override
@@ -191,6 +204,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     /** Ends delivery and the session's subscriptions; sends nothing. Idempotent. */
     private void stopDelivery() {
         closing = true;
+        access.stop();
         if (!subscriptions.isEmpty()) {
             for (Subscription subscription : new ArrayList<>(subscriptions.values())) {
                 try {
@@ -268,7 +282,14 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ClientCommand command = (ClientCommand) decoded;
+        if (access.awaitingToken() && !command.action().equals("auth") && !command.action().equals("ping")) {
+            metrics.actionForbidden();
+            refuseAndClose(CommandError.UNAUTHORIZED, "authenticate first: send {\"action\":\"auth\",\"token\":...}",
+                    command.id());
+            return;
+        }
         switch (command.action()) {
+            case "auth" -> authenticate(command);
             case "subscribe" -> subscribe(command);
             case "unsubscribe" -> unsubscribe(command);
             case "publish" -> publish(command);
@@ -277,7 +298,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                 reply(Replies.pong(command.id()));
             }
             default -> error(new CommandError(CommandError.UNKNOWN_ACTION, "unknown action '"
-                    + shorten(command.action()) + "'; expected subscribe, unsubscribe, publish or ping",
+                    + shorten(command.action()) + "'; expected subscribe, unsubscribe, publish, auth or ping",
                     command.id()));
         }
     }
@@ -293,6 +314,10 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             Topics.requireFilter(topic);
         } catch (HeraldException e) {
             error(new CommandError(CommandError.INVALID_TOPIC, e.getMessage(), id));
+            return;
+        }
+        if (!access.grants().maySubscribe(topic)) {
+            forbidden("subscribe to '" + topic + "'", id);
             return;
         }
         boolean replays = command.resumes() || command.replaysLast();
@@ -359,6 +384,12 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             subscription.close();
             return;
         }
+        if (!access.grants().maySubscribe(topic)) {
+            // A new token arrived while the subscribe was under way, and it does not allow this one.
+            subscription.close();
+            forbidden("subscribe to '" + topic + "'", command.id());
+            return;
+        }
         subscriptions.put(topic, subscription);
         consecutiveErrors = 0;
         boolean replays = command.resumes() || command.replaysLast();
@@ -395,6 +426,11 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             error(new CommandError(CommandError.MISSING_FIELD, "\"data\" is required", id));
             return;
         }
+        // An invalid name is the broker's to refuse (invalid_topic), whatever the grants.
+        if (Topics.isValidName(command.topic()) && !access.grants().mayPublish(command.topic())) {
+            forbidden("publish to '" + command.topic() + "'", id);
+            return;
+        }
         CompletionStage<PublishResult> stage;
         try {
             // The decoder validated the data while parsing the command; it is not parsed again.
@@ -413,6 +449,60 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                 error(new CommandError(code(rejected.reason()), rejected.message(), id));
             }
         }));
+    }
+
+    private void authenticate(ClientCommand command) {
+        if (command.token() == null) {
+            error(new CommandError(CommandError.MISSING_FIELD, "\"token\" is required", command.id()));
+            return;
+        }
+        Authorizer.Authentication result = access.authenticate(ctx, command.token(), this::tokenExpired);
+        if (result instanceof Authorizer.Authentication.Refused refused) {
+            metrics.authenticationRefused();
+            refuseAndClose(CommandError.UNAUTHORIZED, refused.reason(), command.id());
+            return;
+        }
+        consecutiveErrors = 0;
+        Identity identity = ((Authorizer.Authentication.Accepted) result).identity();
+        reply(Replies.authenticated(command.id(), identity));
+        // The new grants replace the old ones: what they no longer allow ends now, after what was already queued.
+        if (!subscriptions.isEmpty()) {
+            for (String topic : new ArrayList<>(subscriptions.keySet())) {
+                if (!access.grants().maySubscribe(topic)) {
+                    subscriptions.remove(topic).close();
+                    outbound.writeNow();
+                    reply(Replies.unsubscribed(topic, CommandError.FORBIDDEN));
+                }
+            }
+        }
+    }
+
+    /** Refuses an action the grants do not allow; asks for a token if the client has none. */
+    private void forbidden(String action, ClientCommand.RequestId id) {
+        metrics.actionForbidden();
+        if (access.anonymous()) {
+            error(new CommandError(CommandError.UNAUTHORIZED, "a token is needed to " + action, id));
+        } else {
+            error(new CommandError(CommandError.FORBIDDEN, "the token does not allow to " + action, id));
+        }
+    }
+
+    private void tokenExpired() {
+        if (!closing) {
+            metrics.tokenExpired();
+            refuseAndClose(CommandError.TOKEN_EXPIRED, "the token expired; reconnect with a fresh one, or send a "
+                    + "fresh one with auth before it expires", null);
+        }
+    }
+
+    /** Sends an error frame, then closes: for an authentication that failed or ran out. */
+    private void refuseAndClose(String code, String message, ClientCommand.RequestId id) {
+        outbound.writeNow();
+        reply(Replies.error(new CommandError(code, message, id)));
+        metrics.errorSent();
+        closeSession(code.equals(CommandError.TOKEN_EXPIRED) ? SessionAccess.CLOSE_TOKEN_EXPIRED
+                : SessionAccess.CLOSE_UNAUTHORIZED, code.equals(CommandError.TOKEN_EXPIRED) ? "token expired"
+                : "unauthorized");
     }
 
     private static CommandError refusal(Throwable failure, ClientCommand.RequestId id) {

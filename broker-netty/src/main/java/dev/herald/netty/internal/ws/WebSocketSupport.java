@@ -1,9 +1,8 @@
 package dev.herald.netty.internal.ws;
 
-import dev.herald.core.Broker;
 import dev.herald.netty.HeraldServerConfig;
-import dev.herald.netty.RawJson;
-import dev.herald.netty.internal.ServerMetrics;
+import dev.herald.netty.internal.Caller;
+import dev.herald.netty.internal.ServerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
@@ -32,18 +31,17 @@ public final class WebSocketSupport {
      * Does nothing if the pipeline already has them (a second upgrade request after a failed handshake).
      *
      * @param pipeline the connection's pipeline
-     * @param broker   the broker
-     * @param config   the settings
-     * @param metrics  the counters
+     * @param server   the server's shared state
+     * @param caller   who opens the session (from the upgrade request's token, or anonymous)
      */
-    public static void addHandlers(ChannelPipeline pipeline, Broker<RawJson> broker, HeraldServerConfig config,
-                                   ServerMetrics metrics) {
+    public static void addHandlers(ChannelPipeline pipeline, ServerContext server, Caller caller) {
         if (pipeline.get(PROTOCOL_HANDLER_NAME) != null) {
             return;
         }
+        HeraldServerConfig config = server.config();
         pipeline.addLast(PROTOCOL_HANDLER_NAME, new WebSocketServerProtocolHandler(protocolConfig(config)));
         pipeline.addLast("herald-ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
-        pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(broker, config, metrics));
+        pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(server, caller));
     }
 
     /** The last protocol configuration built, with the settings it was built from. */

@@ -22,10 +22,18 @@ final class JdkClient implements AutoCloseable {
     final AtomicInteger pings = new AtomicInteger();
     private final WebSocket socket;
 
-    private JdkClient(URI uri) {
+    private JdkClient(URI uri, String... headers) {
         Listener listener = new Listener();
-        this.socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                .buildAsync(uri, listener).orTimeout(10, TimeUnit.SECONDS).join();
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        for (int i = 0; i < headers.length; i += 2) {
+            builder.header(headers[i], headers[i + 1]);
+        }
+        this.socket = builder.buildAsync(uri, listener).orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
+    /** Connects with extra upgrade request headers, given as name, value, name, value... */
+    static JdkClient connectWithHeaders(int port, String... headers) {
+        return new JdkClient(URI.create("ws://127.0.0.1:" + port + "/ws"), headers);
     }
 
     static JdkClient connect(int port) {

@@ -13,6 +13,9 @@ import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.NettyLeakDetectorExtension;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
+import dev.herald.netty.auth.Authorizer;
+import dev.herald.netty.internal.Caller;
+import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
 import dev.herald.netty.internal.ServerShutdownEvent;
 import io.netty.buffer.Unpooled;
@@ -66,7 +69,8 @@ class WebSocketSessionHandlerTest {
                 .build();
         ch = new EmbeddedChannel(new WebSocketServerProtocolHandler(protocol),
                 new WebSocketFrameAggregator(config.maxFrameBytes()),
-                new WebSocketSessionHandler(broker, config, metrics));
+                new WebSocketSessionHandler(new ServerContext(broker, config, metrics),
+                        Caller.anonymous(Authorizer.allowAll())));
         // As after a real upgrade: the handshake handler has removed itself.
         for (Map.Entry<String, ChannelHandler> entry : ch.pipeline().toMap().entrySet()) {
             if (entry.getValue().getClass().getSimpleName().equals("WebSocketServerProtocolHandshakeHandler")) {
