@@ -146,6 +146,9 @@ public final class HeraldServer implements AutoCloseable {
             state = State.STARTED;
             LOG.info("Herald listening on {} ({}, WebSocket path {})", localAddress, epoll ? "epoll" : "nio",
                     config.websocketPath());
+            if (!initializer.context().authorizer().enabled()) {
+                LOG.info("Authentication is off: every client may subscribe to, publish to and read every topic");
+            }
             return this;
         }
     }
