@@ -76,7 +76,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  * alice may subscribe to {@code chat.general}, {@code chat.*}, {@code chat.>} and {@code user:alice.inbox} and read
  * their history, publish to {@code chat.general} but not to {@code chat.general.archive}, and neither subscribe to
- * {@code user:bob.inbox} nor to {@code >}; her identity expires 30 seconds (the default leeway) after 2026-01-01T00:00Z.
+ * {@code user:bob.inbox} nor to {@code >}; her identity expires 30 seconds (the default leeway) after
+ * 2026-01-01T00:00Z.
  *
  * <h2>Refusals</h2>
  * {@link Authentication.Refused#reason()} is one of these short texts, meant for the client; none contains key

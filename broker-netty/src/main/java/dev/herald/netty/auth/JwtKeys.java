@@ -18,7 +18,9 @@ import com.nimbusds.jose.jwk.RSAKey;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -127,7 +129,7 @@ final class JwtKeys {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read HMAC secret file " + file + ": " + e, e);
+            throw new IllegalArgumentException("cannot read HMAC secret file " + file + ": " + describe(e), e);
         }
         int length = bytes.length;
         while (length > 0 && (bytes[length - 1] == '\n' || bytes[length - 1] == '\r')) {
@@ -185,7 +187,7 @@ final class JwtKeys {
         try {
             text = Files.readString(file, StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read public key file " + file + ": " + e, e);
+            throw new IllegalArgumentException("cannot read public key file " + file + ": " + describe(e), e);
         }
         String source = "from " + file;
         Matcher m = PEM_BLOCK.matcher(text);
@@ -265,7 +267,7 @@ final class JwtKeys {
         try {
             json = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read JWKS file " + file + ": " + e, e);
+            throw new IllegalArgumentException("cannot read JWKS file " + file + ": " + describe(e), e);
         }
         JWKSet set;
         try {
@@ -325,6 +327,17 @@ final class JwtKeys {
                     + ", which does not fit a " + type + " key; it fits " + names(algorithms));
         }
         return Set.of(wanted);
+    }
+
+    /** What went wrong reading a file, in words rather than exception names. */
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     private static String kidText(String kid) {

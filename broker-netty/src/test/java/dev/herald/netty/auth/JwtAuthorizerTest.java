@@ -292,7 +292,8 @@ class JwtAuthorizerTest {
                 new Case(p521, JWSAlgorithm.ES512));
         for (Case c : cases) {
             JwtAuthorizer authorizer = builder().publicKeyFile(publicKeyPem(c.pair().getPublic())).build();
-            assertEquals("alice", accepted(authorizer, es(c.pair(), c.alg(), null, ALICE)).subject(), c.alg().getName());
+            assertEquals("alice", accepted(authorizer, es(c.pair(), c.alg(), null, ALICE)).subject(),
+                    c.alg().getName());
             for (Case other : cases) {
                 if (other != c) {
                     refused(authorizer, es(other.pair(), other.alg(), null, ALICE),
