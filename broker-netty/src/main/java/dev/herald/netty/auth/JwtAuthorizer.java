@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread contract: immutable and thread-safe. {@link #authenticate} only computes: it parses the token and checks
  * its signature with keys loaded when the authorizer was built. It never reads a file or the network, so it may run
- * on an event loop.
+ * on an event loop. The signature check is most of the cost: measured on JDK 17, some microseconds for HMAC, tens for
+ * RSA, and about a millisecond for EC, whose JDK implementation is slow; a server that checks many EC tokens per
+ * second should count on that.
  *
  * <h2>Keys and algorithms</h2>
  * Any number of keys may be configured together; each is used only with the algorithms of its own type:
