@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
  * <p>To start the same server from code, use {@link #start(String...)}.
  */
 @Command(name = "herald-server", mixinStandardHelpOptions = true, versionProvider = HeraldMain.Version.class,
+        subcommands = TokenCommand.class,
         sortOptions = false, usageHelpAutoWidth = true,
         header = "Herald: a real-time publish/subscribe server. Publish over HTTP or WebSocket, subscribe over "
                 + "WebSocket; topics keep bounded history, so clients resume where they left off.",
