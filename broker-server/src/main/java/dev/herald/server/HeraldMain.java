@@ -6,6 +6,7 @@ import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
+import dev.herald.netty.auth.Authorizer;
 import dev.herald.redis.RedisEngine;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -251,6 +253,9 @@ public final class HeraldMain implements Callable<Integer> {
                     + "suffix]")
     String nodeId;
 
+    @Mixin
+    AuthOptions auth = new AuthOptions();
+
     /** Creates the command; picocli fills in the options. */
     HeraldMain() {
     }
@@ -322,6 +327,8 @@ public final class HeraldMain implements Callable<Integer> {
 
     StandaloneServer startServer() {
         HeraldServerConfig config = serverConfig();
+        Authorizer authorizer = auth.authorizer();
+        String metricsToken = auth.metricsToken();
         RedisEngine<RawJson> engine = redisEngine(config.nodeId());
         Broker<RawJson> broker;
         try {
@@ -334,7 +341,13 @@ public final class HeraldMain implements Callable<Integer> {
             }
             throw new IllegalStateException("could not connect to Redis at " + redis.strip(), e);
         }
-        StandaloneServer server = StandaloneServer.start(config, broker, engine == null ? null : engine::status);
+        StandaloneServer server = StandaloneServer.start(config, broker, engine == null ? null : engine::status,
+                builder -> {
+                    builder.authorizer(authorizer);
+                    if (metricsToken != null) {
+                        builder.metricsToken(metricsToken);
+                    }
+                });
         if (engine == null) {
             LOG.info("Herald listening on {} (WebSocket {})", server.httpUri(), server.webSocketUri());
         } else {

@@ -10,6 +10,7 @@ import java.net.URI;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,15 +44,17 @@ public final class StandaloneServer implements AutoCloseable {
      * Starts a server on {@code broker}; closes the broker if the server cannot start.
      *
      * @param engineStatus the broker's engine's status for health and metrics, or {@code null} (in memory)
+     * @param setup        the rest of the server's settings (who may do what, say)
      */
     static StandaloneServer start(HeraldServerConfig config, Broker<RawJson> broker,
-                                  Supplier<EngineStatus> engineStatus) {
+                                  Supplier<EngineStatus> engineStatus, Consumer<HeraldServer.Builder> setup) {
         HeraldServer server;
         try {
             HeraldServer.Builder builder = HeraldServer.builder().config(config).broker(broker);
             if (engineStatus != null) {
                 builder.engineStatus(engineStatus);
             }
+            setup.accept(builder);
             server = builder.build();
             server.start();
         } catch (RuntimeException e) {
