@@ -354,6 +354,13 @@ public final class HeraldMain implements Callable<Integer> {
             LOG.info("Herald node {} listening on {} (WebSocket {}), sharing topics through Redis",
                     config.nodeId(), server.httpUri(), server.webSocketUri());
         }
+        if (authorizer.enabled()) {
+            LOG.info("Authentication is on: clients need a token for what anonymous clients may not do ({})",
+                    authorizer);
+        } else {
+            LOG.info("Authentication is off: every client may subscribe to, publish to and read every topic "
+                    + "(see --auth-hmac-secret-file)");
+        }
         return server;
     }
 

@@ -89,7 +89,7 @@ final class HttpAccess {
             router.send(ctx, request, response);
         } else {
             router.sendError(ctx, request, HttpResponseStatus.FORBIDDEN, FORBIDDEN,
-                    "the token does not allow to " + action);
+                    "the token does not allow you to " + action);
         }
     }
 

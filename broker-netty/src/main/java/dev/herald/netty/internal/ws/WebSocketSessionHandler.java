@@ -483,7 +483,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         if (access.anonymous()) {
             error(new CommandError(CommandError.UNAUTHORIZED, "a token is needed to " + action, id));
         } else {
-            error(new CommandError(CommandError.FORBIDDEN, "the token does not allow to " + action, id));
+            error(new CommandError(CommandError.FORBIDDEN, "the token does not allow you to " + action, id));
         }
     }
 
