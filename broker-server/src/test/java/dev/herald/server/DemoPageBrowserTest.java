@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -45,6 +48,8 @@ class DemoPageBrowserTest {
     private WebDriver browser;
     private Path profile;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The bearer token of {@link #publishOverHttp}, or {@code null} for none. */
+    private String token;
 
     @BeforeEach
     void start() throws IOException {
@@ -160,6 +165,57 @@ class DemoPageBrowserTest {
                 .map(li -> li.getDomAttribute("data-offset")).toList(), "each message once, in order");
     }
 
+    @Test
+    void aPastedTokenAuthenticatesThePageAndItsGrantsApply(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "a-secret-of-more-than-thirty-two-bytes-for-the-page\n");
+        token = mint(secret, "--sub", "alice", "--subscribe", "chat.>", "--publish", "chat.alice.>");
+        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0", "--auth-hmac-secret-file", secret.toString());
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        browser.get(server.httpUri().resolve("/").toString());
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "connected"));
+        browser.findElement(By.id("disconnect")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "disconnected"));
+        browser.findElement(By.id("token")).sendKeys(token);
+        browser.findElement(By.id("connect")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"), "authenticated as alice"));
+
+        browser.findElement(By.id("topic")).sendKeys("chat.room1");
+        browser.findElement(By.id("subscribe")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#subscriptions li[data-topic='chat.room1'] .position"), "offset 0 @ "));
+        browser.findElement(By.id("topic")).clear();
+        browser.findElement(By.id("topic")).sendKeys("news.eu");
+        browser.findElement(By.id("subscribe")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"), "error forbidden"));
+
+        // The page's own HTTP publish carries the token as a bearer header.
+        browser.findElement(By.id("via-http")).click();
+        browser.findElement(By.id("pub-topic")).sendKeys("chat.alice.status");
+        browser.findElement(By.id("publish")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("pub-result"),
+                "published chat.alice.status #1 over HTTP"));
+        publishOverHttp("chat.room1", "{\"text\":\"hello alice\"}", 403);
+        token = null;
+        publishOverHttp("chat.room1", "{\"text\":\"hello alice\"}", 401);
+        token = mint(secret, "--sub", "bob", "--publish", "chat.>");
+        publishOverHttp("chat.room1", "{\"text\":\"hello alice\"}", 200);
+        WebElement message = wait.until(ExpectedConditions.presenceOfElementLocated(message("chat.room1", 1)));
+        assertTrue(message.getText().contains("hello alice"), message.getText());
+    }
+
+    private static String mint(Path secret, String... claims) {
+        StringWriter out = new StringWriter();
+        String[] args = new String[3 + claims.length];
+        args[0] = "token";
+        args[1] = "--secret-file";
+        args[2] = secret.toString();
+        System.arraycopy(claims, 0, args, 3, claims.length);
+        assertEquals(0, HeraldMain.commandLine(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true))
+                .execute(args));
+        return out.toString().strip();
+    }
+
     private int reconnects() {
         return (int) browser.findElements(By.cssSelector("#log li")).stream()
                 .filter(li -> li.getText().contains("reconnecting in")).count();
@@ -170,11 +226,19 @@ class DemoPageBrowserTest {
     }
 
     private void publishOverHttp(String topic, String json) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(server.httpUri().resolve("/publish"))
+        publishOverHttp(topic, json, 200);
+    }
+
+    /** Publishes with {@link #token} as a bearer token, if set, and checks the status. */
+    private void publishOverHttp(String topic, String json, int status) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.httpUri().resolve("/publish"))
                 .timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"" + topic + "\",\"data\":" + json + "}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
+                .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"" + topic + "\",\"data\":" + json + "}"));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(status, response.statusCode(), response.body());
     }
 }
