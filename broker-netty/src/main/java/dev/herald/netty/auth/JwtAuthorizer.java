@@ -18,11 +18,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * <p>Thread contract: immutable and thread-safe. {@link #authenticate} only computes: it parses the token and checks
  * its signature with keys loaded when the authorizer was built. It never reads a file or the network, so it may run
  * on an event loop. The signature check is most of the cost: measured on JDK 17, some microseconds for HMAC, tens for
- * RSA, and about a millisecond for EC, whose JDK implementation is slow; a server that checks many EC tokens per
- * second should count on that.
+ * RSA, and about a millisecond for EC, whose JDK implementation is slow. So the signatures of the last
+ * {@value #VERIFIED_CACHE_SIZE} tokens that verified are remembered (by the token's exact text; a token seen again
+ * has its times and claims checked anew, not its signature): a client that sends the same token with every request
+ * pays for one check. A server that sees many new EC tokens per second should still count on the cost.
  *
  * <h2>Keys and algorithms</h2>
  * Any number of keys may be configured together; each is used only with the algorithms of its own type:
@@ -106,6 +111,8 @@ public final class JwtAuthorizer implements Authorizer {
 
     /** The default tolerance for clocks that disagree, applied to {@code exp} and {@code nbf}: 30 seconds. */
     public static final Duration DEFAULT_LEEWAY = Duration.ofSeconds(30);
+    /** Tokens whose verified signature is remembered; a few KiB each at most, as headers and frames are bounded. */
+    static final int VERIFIED_CACHE_SIZE = 1024;
 
     /** Refused: not a JWT (not three Base64URL parts, a header or payload that is not a JSON object). */
     public static final String MALFORMED = "malformed token";
@@ -153,6 +160,12 @@ public final class JwtAuthorizer implements Authorizer {
     private final String issuer;
     private final String audience;
     private final Identity anonymous;
+    /**
+     * The claims of tokens whose signature verified, by the token's text, so that a client sending the same token
+     * with every HTTP request costs one signature check (about a millisecond for ES256), not one per request. Only
+     * the signature is remembered: time and claims are checked on every use. Bounded: emptied when full.
+     */
+    private final Map<String, Map<String, Object>> verifiedClaims = new ConcurrentHashMap<>();
 
     private JwtAuthorizer(Builder b) {
         this.keys = List.copyOf(b.keys);
@@ -208,6 +221,10 @@ public final class JwtAuthorizer implements Authorizer {
     }
 
     private Authentication verify(String token) {
+        Map<String, Object> known = verifiedClaims.get(token);
+        if (known != null) {
+            return checkClaims(known);
+        }
         JWT jwt;
         try {
             jwt = JWTParser.parse(token.strip());
@@ -257,6 +274,10 @@ public final class JwtAuthorizer implements Authorizer {
         if (claims == null) {
             return refused(MALFORMED);
         }
+        if (verifiedClaims.size() >= VERIFIED_CACHE_SIZE) {
+            verifiedClaims.clear();
+        }
+        verifiedClaims.put(token, Collections.unmodifiableMap(new HashMap<>(claims)));
         return checkClaims(claims);
     }
 

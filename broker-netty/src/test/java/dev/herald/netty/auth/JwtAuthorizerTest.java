@@ -188,6 +188,54 @@ class JwtAuthorizerTest {
         return "{\"sub\":\"alice\"" + (extra.isEmpty() ? "" : "," + extra) + "}";
     }
 
+    /** A clock a test moves forward. */
+    private static final class MovingClock extends Clock {
+        private volatile Instant now;
+
+        MovingClock(Instant start) {
+            now = start;
+        }
+
+        void advance(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void aTokenSeenBeforeIsCheckedForTimeAgainEachTime() throws Exception {
+        Instant start = Instant.parse("2026-06-01T00:00:00Z");
+        MovingClock clock = new MovingClock(start);
+        JwtAuthorizer authorizer = JwtAuthorizer.builder().clock(clock).hmacSecret(SECRET_32).leeway(Duration.ZERO)
+                .build();
+        String token = hs256(SECRET_32, claims("\"exp\":" + start.plusSeconds(60).getEpochSecond()));
+        accepted(authorizer, token);
+        accepted(authorizer, token);
+        clock.advance(Duration.ofSeconds(60));
+        refused(authorizer, token, JwtAuthorizer.EXPIRED);
+        // A token that differs in one character is a new token, whose signature is checked.
+        refused(authorizer, token.substring(0, token.length() - 2) + (token.endsWith("A") ? "BB" : "AA"),
+                JwtAuthorizer.SIGNATURE_INVALID);
+        for (int i = 0; i < JwtAuthorizer.VERIFIED_CACHE_SIZE + 10; i++) {
+            accepted(authorizer, hs256(SECRET_32, claims("\"n\":" + i)));
+        }
+        refused(authorizer, token, JwtAuthorizer.EXPIRED);
+    }
+
     // ---- keys and algorithms ----
 
     @Test
