@@ -5,6 +5,7 @@ import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.ServerContext;
+import dev.herald.netty.internal.TlsSupport;
 import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -19,6 +20,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -59,6 +61,7 @@ public final class HeraldServer implements AutoCloseable {
     private final EventLoopGroup suppliedBoss;
     private final EventLoopGroup suppliedWorker;
     private final HeraldChannelInitializer initializer;
+    private final SslContext sslContext;
     private final Object lock = new Object();
 
     private State state = State.NEW;
@@ -80,6 +83,10 @@ public final class HeraldServer implements AutoCloseable {
         HeraldChannelInitializer.Builder initializerBuilder = HeraldChannelInitializer.builder(broker, config);
         if (b.engineStatus != null) {
             initializerBuilder.engineStatus(b.engineStatus);
+        }
+        sslContext = b.sslContext;
+        if (sslContext != null) {
+            initializerBuilder.sslContext(sslContext);
         }
         initializer = initializerBuilder.build();
     }
@@ -137,8 +144,9 @@ public final class HeraldServer implements AutoCloseable {
             serverChannel = bind.channel();
             localAddress = (InetSocketAddress) serverChannel.localAddress();
             state = State.STARTED;
-            LOG.info("Herald listening on {} ({}, WebSocket path {})", localAddress, epoll ? "epoll" : "nio",
-                    config.websocketPath());
+            LOG.info("Herald listening on {} ({}, WebSocket path {}, {})", localAddress, epoll ? "epoll" : "nio",
+                    config.websocketPath(), sslContext == null ? "plain HTTP"
+                            : "TLS by " + TlsSupport.providerName(sslContext));
             return this;
         }
     }
@@ -165,6 +173,15 @@ public final class HeraldServer implements AutoCloseable {
      */
     public int port() {
         return localAddress().getPort();
+    }
+
+    /**
+     * Whether the server serves HTTPS and WSS: it was built with an {@link Builder#sslContext SslContext}.
+     *
+     * @return {@code true} with TLS
+     */
+    public boolean tls() {
+        return sslContext != null;
     }
 
     /**
@@ -289,8 +306,34 @@ public final class HeraldServer implements AutoCloseable {
         private EventLoopGroup boss;
         private EventLoopGroup worker;
         private Supplier<EngineStatus> engineStatus;
+        private SslContext sslContext;
 
         private Builder() {
+        }
+
+        /**
+         * Serves HTTPS and WSS instead of HTTP and WS, on the same port and routes: every connection begins with a
+         * TLS handshake, which must finish within {@link HeraldServerConfig#handshakeTimeout()} or the connection is
+         * closed. A client that speaks plain HTTP to the port, or whose handshake fails, is disconnected; each
+         * such handshake counts in {@code GET /metrics} as {@code server.tlsHandshakeFailures}. Browser pages of the
+         * server's own origin are then those of {@code https://} its host and port. Default: none, plain HTTP.
+         *
+         * <pre>{@code
+         * SslContext tls = SslContextBuilder.forServer(new File("cert.pem"), new File("key.pem")).build();
+         * HeraldServer server = HeraldServer.builder().sslContext(tls).build().start();
+         * }</pre>
+         *
+         * <p>The server does not release the context; one context may serve several servers.
+         *
+         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}
+         * @return this builder
+         * @throws IllegalArgumentException if it is a client context
+         * @throws IllegalStateException    if already set
+         */
+        public Builder sslContext(SslContext sslContext) {
+            requireUnset(this.sslContext, "sslContext");
+            this.sslContext = TlsSupport.requireServer(sslContext);
+            return this;
         }
 
         /**

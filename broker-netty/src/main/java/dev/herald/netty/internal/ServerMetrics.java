@@ -24,6 +24,7 @@ public final class ServerMetrics {
     private final LongAdder slowConsumersDisconnected = new LongAdder();
     private final LongAdder gapsSent = new LongAdder();
     private final LongAdder errorsSent = new LongAdder();
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
 
     /**
      * Counts a connection opening if that keeps the open count within {@code max}.
@@ -117,6 +118,14 @@ public final class ServerMetrics {
         errorsSent.increment();
     }
 
+    /**
+     * Counts a TLS handshake that did not complete: the client sent something other than TLS, timed out, refused the
+     * certificate, or closed the connection first.
+     */
+    public void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
     /** @return connections open now */
     public long connectionsOpen() {
         return connectionsOpen.get();
@@ -186,5 +195,10 @@ public final class ServerMetrics {
     /** @return error replies sent */
     public long errorsSent() {
         return errorsSent.sum();
+    }
+
+    /** @return TLS handshakes that did not complete */
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
     }
 }
