@@ -7,7 +7,11 @@ import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
 import dev.herald.redis.RedisEngine;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
 import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -46,6 +50,7 @@ import picocli.CommandLine.Spec;
             "Examples:",
             "  java -jar herald-server.jar --port 9000",
             "  java -jar herald-server.jar --allowed-origins http://localhost:3000",
+            "  java -jar herald-server.jar --port 8443 --tls-cert-file cert.pem --tls-key-file key.pem",
             "  HERALD_PORT=9000 HERALD_HISTORY_COUNT=100 java -jar herald-server.jar",
             "  java -jar herald-server.jar --redis redis://localhost:6379 --node-id a",
             "",
@@ -103,6 +108,17 @@ public final class HeraldMain implements Callable<Integer> {
                     + "without an Origin header (curl, servers) are always allowed. [HERALD_ALLOWED_ORIGINS, "
                     + "default: none, same-origin only]")
     String allowedOrigins;
+
+    @Option(names = "--tls-cert-file", paramLabel = "FILE", defaultValue = "${env:HERALD_TLS_CERT_FILE:-}",
+            description = "Serve HTTPS and WSS, on the same port and paths, with this PEM certificate (a chain: the "
+                    + "server's certificate first); needs --tls-key-file. [HERALD_TLS_CERT_FILE, default: none, plain "
+                    + "HTTP]")
+    String tlsCertFile;
+
+    @Option(names = "--tls-key-file", paramLabel = "FILE", defaultValue = "${env:HERALD_TLS_KEY_FILE:-}",
+            description = "The PEM private key of --tls-cert-file: PKCS#8 (-----BEGIN PRIVATE KEY-----), without a "
+                    + "passphrase. [HERALD_TLS_KEY_FILE, default: none]")
+    String tlsKeyFile;
 
     @Option(names = "--history-count", paramLabel = "N", defaultValue = "${env:HERALD_HISTORY_COUNT:-"
             + HISTORY_COUNT + "}",
@@ -321,6 +337,8 @@ public final class HeraldMain implements Callable<Integer> {
 
     StandaloneServer startServer() {
         HeraldServerConfig config = serverConfig();
+        SslProvider tlsProvider = TlsFiles.provider();
+        SslContext sslContext = sslContext(tlsProvider);
         RedisEngine<RawJson> engine = redisEngine(config.nodeId());
         Broker<RawJson> broker;
         try {
@@ -333,14 +351,51 @@ public final class HeraldMain implements Callable<Integer> {
             }
             throw new IllegalStateException("could not connect to Redis at " + redis.strip(), e);
         }
-        StandaloneServer server = StandaloneServer.start(config, broker, engine == null ? null : engine::status);
+        StandaloneServer server = StandaloneServer.start(config, broker, engine == null ? null : engine::status,
+                sslContext);
+        String tls = sslContext == null ? "" : "; TLS by " + TlsFiles.describe(tlsProvider);
         if (engine == null) {
-            LOG.info("Herald listening on {} (WebSocket {})", server.httpUri(), server.webSocketUri());
+            LOG.info("Herald listening on {} (WebSocket {}{})", server.httpUri(), server.webSocketUri(), tls);
         } else {
-            LOG.info("Herald node {} listening on {} (WebSocket {}), sharing topics through Redis",
-                    config.nodeId(), server.httpUri(), server.webSocketUri());
+            LOG.info("Herald node {} listening on {} (WebSocket {}{}), sharing topics through Redis",
+                    config.nodeId(), server.httpUri(), server.webSocketUri(), tls);
         }
         return server;
+    }
+
+    /**
+     * The TLS context {@code --tls-cert-file} and {@code --tls-key-file} ask for, or {@code null} for plain HTTP.
+     *
+     * @param provider the TLS implementation to use
+     * @return the context, or {@code null} if neither option is given
+     */
+    SslContext sslContext(SslProvider provider) {
+        boolean cert = !tlsCertFile.isBlank();
+        boolean key = !tlsKeyFile.isBlank();
+        if (cert != key) {
+            String given = cert ? TlsFiles.CERT_OPTION : TlsFiles.KEY_OPTION;
+            String missing = cert ? TlsFiles.KEY_OPTION : TlsFiles.CERT_OPTION;
+            throw new ParameterException(spec.commandLine(), "Option '" + given + "' needs '" + missing
+                    + "' too: TLS takes the certificate and its private key together");
+        }
+        if (!cert) {
+            return null;
+        }
+        try {
+            return TlsFiles.load(path(TlsFiles.CERT_OPTION, tlsCertFile), path(TlsFiles.KEY_OPTION, tlsKeyFile),
+                    provider);
+        } catch (TlsFiles.InvalidFiles e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private Path path(String option, String value) {
+        try {
+            return Path.of(value.strip());
+        } catch (InvalidPathException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "Invalid value for option '" + option + "': '" + value + "' is not a file name");
+        }
     }
 
     /** The Redis engine the options ask for, or {@code null} to keep everything in memory. */

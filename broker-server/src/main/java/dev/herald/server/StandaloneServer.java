@@ -5,6 +5,7 @@ import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.HeraldServer;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.concurrent.CountDownLatch;
@@ -35,22 +36,27 @@ public final class StandaloneServer implements AutoCloseable {
         this.config = config;
         InetSocketAddress bound = server.localAddress();
         String host = displayHost(config.host());
-        httpUri = URI.create("http://" + host + ":" + bound.getPort());
-        webSocketUri = URI.create("ws://" + host + ":" + bound.getPort() + config.websocketPath());
+        boolean tls = server.tls();
+        httpUri = URI.create((tls ? "https://" : "http://") + host + ":" + bound.getPort());
+        webSocketUri = URI.create((tls ? "wss://" : "ws://") + host + ":" + bound.getPort() + config.websocketPath());
     }
 
     /**
      * Starts a server on {@code broker}; closes the broker if the server cannot start.
      *
      * @param engineStatus the broker's engine's status for health and metrics, or {@code null} (in memory)
+     * @param sslContext   the TLS context for HTTPS and WSS, or {@code null} for plain HTTP and WS
      */
     static StandaloneServer start(HeraldServerConfig config, Broker<RawJson> broker,
-                                  Supplier<EngineStatus> engineStatus) {
+                                  Supplier<EngineStatus> engineStatus, SslContext sslContext) {
         HeraldServer server;
         try {
             HeraldServer.Builder builder = HeraldServer.builder().config(config).broker(broker);
             if (engineStatus != null) {
                 builder.engineStatus(engineStatus);
+            }
+            if (sslContext != null) {
+                builder.sslContext(sslContext);
             }
             server = builder.build();
             server.start();
@@ -64,7 +70,7 @@ public final class StandaloneServer implements AutoCloseable {
     /**
      * Where HTTP clients reach the server; for a server listening on every interface, via {@code localhost}.
      *
-     * @return for example {@code http://localhost:8080}
+     * @return for example {@code http://localhost:8080}, or {@code https://localhost:8443} with TLS
      */
     public URI httpUri() {
         return httpUri;
@@ -73,7 +79,7 @@ public final class StandaloneServer implements AutoCloseable {
     /**
      * Where WebSocket clients connect.
      *
-     * @return for example {@code ws://localhost:8080/ws}
+     * @return for example {@code ws://localhost:8080/ws}, or {@code wss://localhost:8443/ws} with TLS
      */
     public URI webSocketUri() {
         return webSocketUri;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.herald.netty.TestCertificate;
 import java.io.File;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -57,6 +59,7 @@ class DemoPageBrowserTest {
                 .addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                         "--disable-background-networking", "--no-first-run", "--disable-component-update",
                         "--disable-sync", "--user-data-dir=" + profile);
+        options.setAcceptInsecureCerts(true); // the TLS test's certificate is self-signed
         service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
                 .usingAnyFreePort()
@@ -160,6 +163,38 @@ class DemoPageBrowserTest {
                 .map(li -> li.getDomAttribute("data-offset")).toList(), "each message once, in order");
     }
 
+    @Test
+    void overHttpsThePageConnectsWithWssAndPublishesFromItsOwnOrigin(@TempDir Path dir) throws Exception {
+        TestCertificate certificate = TestCertificate.create(dir);
+        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0",
+                "--tls-cert-file", certificate.certificateFile().toString(),
+                "--tls-key-file", certificate.privateKeyFile().toString());
+        HttpClient https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(certificate.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        browser.get(server.httpUri().resolve("/").toString());
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "connected"));
+        assertEquals(server.webSocketUri().toString(), browser.findElement(By.id("url")).getDomProperty("value"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
+                "connected to " + server.webSocketUri()));
+
+        browser.findElement(By.id("topic")).sendKeys("demo.secure");
+        browser.findElement(By.id("subscribe")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#subscriptions li[data-topic='demo.secure'] .position"), "offset 0 @ "));
+        publishOverHttp(https, "demo.secure", "{\"text\":\"over https\"}");
+        WebElement first = wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.secure", 1)));
+        assertTrue(first.getText().contains("over https"), first.getText());
+
+        // Published by the page over HTTP: a POST with the page's https origin, which is the server's own.
+        browser.findElement(By.id("pub-topic")).sendKeys("demo.secure");
+        browser.findElement(By.id("via-http")).click();
+        browser.findElement(By.id("publish")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("pub-result"),
+                "published demo.secure #2 over HTTP"));
+        wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.secure", 2)));
+    }
+
     private int reconnects() {
         return (int) browser.findElements(By.cssSelector("#log li")).stream()
                 .filter(li -> li.getText().contains("reconnecting in")).count();
@@ -170,7 +205,12 @@ class DemoPageBrowserTest {
     }
 
     private void publishOverHttp(String topic, String json) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(server.httpUri().resolve("/publish"))
+        publishOverHttp(http, topic, json);
+    }
+
+    private void publishOverHttp(HttpClient client, String topic, String json)
+            throws IOException, InterruptedException {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(server.httpUri().resolve("/publish"))
                 .timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"" + topic + "\",\"data\":" + json + "}"))
