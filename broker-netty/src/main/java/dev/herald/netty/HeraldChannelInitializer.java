@@ -125,9 +125,10 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
          * Serves HTTPS and WSS instead of HTTP and WS, as {@link HeraldServer.Builder#sslContext} describes. Default:
          * none, plain HTTP.
          *
-         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}
+         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}, without ALPN or with
+         *                   {@code http/1.1} alone
          * @return this builder
-         * @throws IllegalArgumentException if it is a client context
+         * @throws IllegalArgumentException if it is a client context, or offers another protocol through ALPN
          * @throws IllegalStateException    if already set
          */
         public Builder sslContext(SslContext sslContext) {

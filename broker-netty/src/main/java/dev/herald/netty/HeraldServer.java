@@ -325,9 +325,10 @@ public final class HeraldServer implements AutoCloseable {
          *
          * <p>The server does not release the context; one context may serve several servers.
          *
-         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}
+         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}; without ALPN, or with
+         *                   {@code http/1.1} as its only protocol (the server speaks HTTP/1.1 only)
          * @return this builder
-         * @throws IllegalArgumentException if it is a client context
+         * @throws IllegalArgumentException if it is a client context, or offers another protocol through ALPN
          * @throws IllegalStateException    if already set
          */
         public Builder sslContext(SslContext sslContext) {

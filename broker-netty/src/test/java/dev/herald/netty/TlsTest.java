@@ -21,6 +21,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -307,6 +308,22 @@ class TlsTest {
             initializer.sslContext(sslContext);
             assertThrows(IllegalStateException.class, () -> initializer.sslContext(sslContext));
         }
+        SslContext http2 = SslContextBuilder.forServer(certificate.certificateFile().toFile(),
+                        certificate.privateKeyFile().toFile())
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "h2", "http/1.1"))
+                .build();
+        IllegalArgumentException alpn = assertThrows(IllegalArgumentException.class,
+                () -> HeraldServer.builder().sslContext(http2));
+        assertTrue(alpn.getMessage().contains("[h2, http/1.1]"), alpn.getMessage());
+        SslContext http11 = SslContextBuilder.forServer(certificate.certificateFile().toFile(),
+                        certificate.privateKeyFile().toFile())
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "http/1.1"))
+                .build();
+        HeraldServer.builder().sslContext(http11); // accepted
         HeraldServer plain = HeraldServer.builder().build();
         assertFalse(plain.tls());
         plain.close();

@@ -14,6 +14,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -31,22 +32,33 @@ public final class TlsSupport {
     public static final String MONITOR_NAME = "tls-monitor";
 
     private static final Logger LOG = LoggerFactory.getLogger(TlsSupport.class);
+    private static final String HTTP_1_1 = "http/1.1";
 
     private TlsSupport() {
     }
 
     /**
-     * Checks that a context can serve: it must be a server context.
+     * Checks that a context can serve Herald: a server context that offers no application protocol but HTTP/1.1
+     * through ALPN (a client offered {@code h2} would speak HTTP/2, which the pipeline does not).
      *
      * @param sslContext the context
      * @return the context
-     * @throws IllegalArgumentException if it is a client context
+     * @throws IllegalArgumentException if it is a client context, or offers another protocol
      */
     public static SslContext requireServer(SslContext sslContext) {
         Objects.requireNonNull(sslContext, "sslContext");
         if (!sslContext.isServer()) {
             throw new IllegalArgumentException("sslContext must be a server context (SslContextBuilder.forServer), "
                     + "was a client context: " + sslContext);
+        }
+        @SuppressWarnings("deprecation") // the one way to read what a built context negotiates
+        List<String> protocols = sslContext.applicationProtocolNegotiator().protocols();
+        for (String protocol : protocols) {
+            if (!HTTP_1_1.equals(protocol)) {
+                throw new IllegalArgumentException("sslContext offers the application protocols " + protocols
+                        + " through ALPN, but Herald speaks HTTP/1.1 only: build it without an "
+                        + "ApplicationProtocolConfig, or with http/1.1 alone");
+            }
         }
         return sslContext;
     }
