@@ -184,7 +184,8 @@ public final class HeraldMain implements Callable<Integer> {
     @Option(names = "--handshake-timeout", paramLabel = "DURATION",
             converter = OptionValues.DurationConverter.class,
             defaultValue = "${env:HERALD_HANDSHAKE_TIMEOUT:-" + HANDSHAKE_TIMEOUT + "}",
-            description = "Longest a WebSocket handshake may take. [HERALD_HANDSHAKE_TIMEOUT, default "
+            description = "Longest a WebSocket handshake may take, and with TLS each connection's TLS handshake. "
+                    + "[HERALD_HANDSHAKE_TIMEOUT, default "
                     + HANDSHAKE_TIMEOUT + "]")
     Duration handshakeTimeout;
 
