@@ -8,11 +8,14 @@ import dev.herald.netty.internal.JsonHttpObjectAggregator;
 import dev.herald.netty.internal.RequestProgress;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
+import dev.herald.netty.internal.TlsSupport;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -22,18 +25,21 @@ import java.util.function.Supplier;
  * Sets up the Herald HTTP and WebSocket protocol on each accepted connection, for applications that run their own
  * Netty {@code ServerBootstrap}: pass it to {@code childHandler(...)}. {@link HeraldServer} uses it too.
  *
- * <p>Pipeline: HTTP codec, HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
- * (connection limit, origin check, HTTP routes; idle HTTP connections close after
- * {@link HeraldServerConfig#idleTimeout()}). The router adds the WebSocket handlers at the end of the pipeline when
- * a request for {@link HeraldServerConfig#websocketPath()} arrives, and passes the request on to them; handlers an
- * application adds after the router therefore come before the WebSocket handlers. The initializer also sets each
- * connection's write buffer water marks.
+ * <p>Pipeline: with {@linkplain Builder#sslContext TLS}, first an {@code SslHandler} (its handshake bounded by
+ * {@link HeraldServerConfig#handshakeTimeout()}) and a handler that counts failed handshakes; then the HTTP codec,
+ * HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router (connection limit, origin
+ * check, HTTP routes; idle HTTP connections close after {@link HeraldServerConfig#idleTimeout()}). The router adds
+ * the WebSocket handlers at the end of the pipeline when a request for {@link HeraldServerConfig#websocketPath()}
+ * arrives, and passes the request on to them; handlers an application adds after the router therefore come before
+ * the WebSocket handlers. The initializer also sets each connection's write buffer water marks.
  *
  * <p>Thread-safe and {@linkplain io.netty.channel.ChannelHandler.Sharable sharable}; one instance serves every
  * connection of one server. It does not close the broker.
  */
 public final class HeraldChannelInitializer extends ChannelInitializer<Channel> {
     private final ServerContext server;
+    private final SslContext sslContext;
+    private final ChannelHandler tlsMonitor;
 
     /**
      * Creates an initializer serving {@code broker} with {@code config}. The {@link HeraldServerConfig#host()},
@@ -48,7 +54,7 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
     }
 
     /**
-     * A builder for an initializer with more than the broker and the settings: an engine status, say.
+     * A builder for an initializer with more than the broker and the settings: TLS or an engine status, say.
      *
      * @param broker the broker to publish to and subscribe from
      * @param config the settings
@@ -59,7 +65,13 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
     }
 
     HeraldChannelInitializer(ServerContext server) {
+        this(server, null);
+    }
+
+    HeraldChannelInitializer(ServerContext server, SslContext sslContext) {
         this.server = server;
+        this.sslContext = sslContext;
+        this.tlsMonitor = sslContext == null ? null : TlsSupport.monitor(server.metrics());
     }
 
     ServerContext context() {
@@ -72,6 +84,9 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         server.register(ch);
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(config.writeBufferLowWaterMark(),
                 config.writeBufferHighWaterMark()));
+        if (sslContext != null) {
+            TlsSupport.addHandlers(ch, sslContext, config.handshakeTimeout(), tlsMonitor);
+        }
         ChannelPipeline pipeline = ch.pipeline();
         pipeline.addLast("http-codec", new HttpServerCodec());
         pipeline.addLast(RequestProgress.NAME, new RequestProgress());
@@ -88,6 +103,7 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         private Supplier<EngineStatus> engineStatus;
         private Authorizer authorizer;
         private String metricsToken;
+        private SslContext sslContext;
 
         private Builder(Broker<RawJson> broker, HeraldServerConfig config) {
             this.broker = Objects.requireNonNull(broker, "broker");
@@ -138,13 +154,29 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         }
 
         /**
+         * Serves HTTPS and WSS instead of HTTP and WS, as {@link HeraldServer.Builder#sslContext} describes. Default:
+         * none, plain HTTP.
+         *
+         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}, without ALPN or with
+         *                   {@code http/1.1} alone
+         * @return this builder
+         * @throws IllegalArgumentException if it is a client context, or offers another protocol through ALPN
+         * @throws IllegalStateException    if already set
+         */
+        public Builder sslContext(SslContext sslContext) {
+            requireUnset(this.sslContext, "sslContext");
+            this.sslContext = TlsSupport.requireServer(sslContext);
+            return this;
+        }
+
+        /**
          * Creates the initializer.
          *
          * @return the initializer
          */
         public HeraldChannelInitializer build() {
             return new HeraldChannelInitializer(new ServerContext(broker, config, new ServerMetrics(), engineStatus,
-                    authorizer == null ? Authorizer.allowAll() : authorizer, metricsToken));
+                    authorizer == null ? Authorizer.allowAll() : authorizer, metricsToken), sslContext);
         }
 
         static void requireUnset(Object current, String name) {

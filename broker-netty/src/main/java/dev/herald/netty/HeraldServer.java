@@ -6,6 +6,7 @@ import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.auth.Authorizer;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.ServerContext;
+import dev.herald.netty.internal.TlsSupport;
 import dev.herald.netty.internal.ws.WebSocketSupport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -20,6 +21,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -60,6 +62,7 @@ public final class HeraldServer implements AutoCloseable {
     private final EventLoopGroup suppliedBoss;
     private final EventLoopGroup suppliedWorker;
     private final HeraldChannelInitializer initializer;
+    private final SslContext sslContext;
     private final Object lock = new Object();
 
     private State state = State.NEW;
@@ -87,6 +90,10 @@ public final class HeraldServer implements AutoCloseable {
         }
         if (b.metricsToken != null) {
             initializerBuilder.metricsToken(b.metricsToken);
+        }
+        sslContext = b.sslContext;
+        if (sslContext != null) {
+            initializerBuilder.sslContext(sslContext);
         }
         initializer = initializerBuilder.build();
     }
@@ -144,8 +151,9 @@ public final class HeraldServer implements AutoCloseable {
             serverChannel = bind.channel();
             localAddress = (InetSocketAddress) serverChannel.localAddress();
             state = State.STARTED;
-            LOG.info("Herald listening on {} ({}, WebSocket path {})", localAddress, epoll ? "epoll" : "nio",
-                    config.websocketPath());
+            LOG.info("Herald listening on {} ({}, WebSocket path {}, {})", localAddress, epoll ? "epoll" : "nio",
+                    config.websocketPath(), sslContext == null ? "plain HTTP"
+                            : "TLS by " + TlsSupport.providerName(sslContext));
             if (!initializer.context().authorizer().enabled()) {
                 LOG.info("Authentication is off: every client may subscribe to, publish to and read every topic");
             }
@@ -175,6 +183,15 @@ public final class HeraldServer implements AutoCloseable {
      */
     public int port() {
         return localAddress().getPort();
+    }
+
+    /**
+     * Whether the server serves HTTPS and WSS: it was built with an {@link Builder#sslContext SslContext}.
+     *
+     * @return {@code true} with TLS
+     */
+    public boolean tls() {
+        return sslContext != null;
     }
 
     /**
@@ -301,6 +318,7 @@ public final class HeraldServer implements AutoCloseable {
         private Supplier<EngineStatus> engineStatus;
         private Authorizer authorizer;
         private String metricsToken;
+        private SslContext sslContext;
 
         private Builder() {
         }
@@ -335,6 +353,32 @@ public final class HeraldServer implements AutoCloseable {
         public Builder metricsToken(String token) {
             requireUnset(metricsToken == null ? null : "(a token)", "metricsToken"); // never the secret itself
             metricsToken = HeraldChannelInitializer.Builder.requireToken(token);
+            return this;
+        }
+
+        /**
+         * Serves HTTPS and WSS instead of HTTP and WS, on the same port and routes: every connection begins with a
+         * TLS handshake, which must finish within {@link HeraldServerConfig#handshakeTimeout()} or the connection is
+         * closed. A client that speaks plain HTTP to the port, or whose handshake fails, is disconnected; each
+         * such handshake counts in {@code GET /metrics} as {@code server.tlsHandshakeFailures}. Browser pages of the
+         * server's own origin are then those of {@code https://} its host and port. Default: none, plain HTTP.
+         *
+         * <pre>{@code
+         * SslContext tls = SslContextBuilder.forServer(new File("cert.pem"), new File("key.pem")).build();
+         * HeraldServer server = HeraldServer.builder().sslContext(tls).build().start();
+         * }</pre>
+         *
+         * <p>The server does not release the context; one context may serve several servers.
+         *
+         * @param sslContext a server context, from {@code SslContextBuilder.forServer(...)}; without ALPN, or with
+         *                   {@code http/1.1} as its only protocol (the server speaks HTTP/1.1 only)
+         * @return this builder
+         * @throws IllegalArgumentException if it is a client context, or offers another protocol through ALPN
+         * @throws IllegalStateException    if already set
+         */
+        public Builder sslContext(SslContext sslContext) {
+            requireUnset(this.sslContext, "sslContext");
+            this.sslContext = TlsSupport.requireServer(sslContext);
             return this;
         }
 

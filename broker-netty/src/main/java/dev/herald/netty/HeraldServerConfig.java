@@ -13,9 +13,9 @@ import java.util.Objects;
  * <p>Defaults: host {@code 0.0.0.0}, port 8080, WebSocket path {@code /ws}, no extra allowed origins (only
  * same-origin browser requests, see {@link Builder#allowedOrigins}), HTTP bodies up to 1 MiB, WebSocket frames up
  * to 64 KiB, 10,000 connections, 100 subscriptions per connection, a ping every 25 s, connections closed after
- * 60 s of silence, 10 s for the WebSocket handshake, 1024 queued messages per connection, write buffer water marks
- * of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, history pages of at most
- * 1000 messages, and no demo page.
+ * 60 s of silence, 10 s for each of the TLS and WebSocket handshakes, 1024 queued messages per connection, write
+ * buffer water marks of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, history
+ * pages of at most 1000 messages, and no demo page.
  */
 public final class HeraldServerConfig {
     private static final HeraldServerConfig DEFAULTS = new Builder().build();
@@ -175,7 +175,8 @@ public final class HeraldServerConfig {
     }
 
     /**
-     * How long a WebSocket handshake may take.
+     * How long a WebSocket handshake may take, and on a TLS server a TLS handshake too: a connection whose TLS
+     * handshake has not finished this long after it opened is closed.
      *
      * @return the timeout, positive
      */
@@ -461,7 +462,7 @@ public final class HeraldServerConfig {
         }
 
         /**
-         * How long a WebSocket handshake may take (default 10 s).
+         * How long a WebSocket handshake may take, and on a TLS server a TLS handshake too (default 10 s).
          *
          * @param timeout positive
          * @return this builder

@@ -8,7 +8,11 @@ import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
 import dev.herald.netty.auth.Authorizer;
 import dev.herald.redis.RedisEngine;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
 import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -49,6 +53,7 @@ import picocli.CommandLine.Spec;
             "Examples:",
             "  java -jar herald-server.jar --port 9000",
             "  java -jar herald-server.jar --allowed-origins http://localhost:3000",
+            "  java -jar herald-server.jar --port 8443 --tls-cert-file cert.pem --tls-key-file key.pem",
             "  HERALD_PORT=9000 HERALD_HISTORY_COUNT=100 java -jar herald-server.jar",
             "  java -jar herald-server.jar --redis redis://localhost:6379 --node-id a",
             "",
@@ -106,6 +111,17 @@ public final class HeraldMain implements Callable<Integer> {
                     + "without an Origin header (curl, servers) are always allowed. [HERALD_ALLOWED_ORIGINS, "
                     + "default: none, same-origin only]")
     String allowedOrigins;
+
+    @Option(names = "--tls-cert-file", paramLabel = "FILE", defaultValue = "${env:HERALD_TLS_CERT_FILE:-}",
+            description = "Serve HTTPS and WSS, on the same port and paths, with this PEM certificate (a chain: the "
+                    + "server's certificate first); needs --tls-key-file. [HERALD_TLS_CERT_FILE, default: none, plain "
+                    + "HTTP]")
+    String tlsCertFile;
+
+    @Option(names = "--tls-key-file", paramLabel = "FILE", defaultValue = "${env:HERALD_TLS_KEY_FILE:-}",
+            description = "The PEM private key of --tls-cert-file: PKCS#8 (-----BEGIN PRIVATE KEY-----), without a "
+                    + "passphrase. [HERALD_TLS_KEY_FILE, default: none]")
+    String tlsKeyFile;
 
     @Option(names = "--history-count", paramLabel = "N", defaultValue = "${env:HERALD_HISTORY_COUNT:-"
             + HISTORY_COUNT + "}",
@@ -171,7 +187,8 @@ public final class HeraldMain implements Callable<Integer> {
     @Option(names = "--handshake-timeout", paramLabel = "DURATION",
             converter = OptionValues.DurationConverter.class,
             defaultValue = "${env:HERALD_HANDSHAKE_TIMEOUT:-" + HANDSHAKE_TIMEOUT + "}",
-            description = "Longest a WebSocket handshake may take. [HERALD_HANDSHAKE_TIMEOUT, default "
+            description = "Longest a WebSocket handshake may take, and with TLS each connection's TLS handshake. "
+                    + "[HERALD_HANDSHAKE_TIMEOUT, default "
                     + HANDSHAKE_TIMEOUT + "]")
     Duration handshakeTimeout;
 
@@ -329,6 +346,8 @@ public final class HeraldMain implements Callable<Integer> {
         HeraldServerConfig config = serverConfig();
         Authorizer authorizer = auth.authorizer();
         String metricsToken = auth.metricsToken();
+        SslProvider tlsProvider = TlsFiles.provider();
+        SslContext sslContext = sslContext(tlsProvider);
         RedisEngine<RawJson> engine = redisEngine(config.nodeId());
         Broker<RawJson> broker;
         try {
@@ -347,12 +366,16 @@ public final class HeraldMain implements Callable<Integer> {
                     if (metricsToken != null) {
                         builder.metricsToken(metricsToken);
                     }
+                    if (sslContext != null) {
+                        builder.sslContext(sslContext);
+                    }
                 });
+        String tls = sslContext == null ? "" : "; TLS by " + TlsFiles.describe(tlsProvider);
         if (engine == null) {
-            LOG.info("Herald listening on {} (WebSocket {})", server.httpUri(), server.webSocketUri());
+            LOG.info("Herald listening on {} (WebSocket {}{})", server.httpUri(), server.webSocketUri(), tls);
         } else {
-            LOG.info("Herald node {} listening on {} (WebSocket {}), sharing topics through Redis",
-                    config.nodeId(), server.httpUri(), server.webSocketUri());
+            LOG.info("Herald node {} listening on {} (WebSocket {}{}), sharing topics through Redis",
+                    config.nodeId(), server.httpUri(), server.webSocketUri(), tls);
         }
         if (authorizer.enabled()) {
             LOG.info("Authentication is on: clients need a token for what anonymous clients may not do ({})",
@@ -362,6 +385,41 @@ public final class HeraldMain implements Callable<Integer> {
                     + "(see --auth-hmac-secret-file)");
         }
         return server;
+    }
+
+    /**
+     * The TLS context {@code --tls-cert-file} and {@code --tls-key-file} ask for, or {@code null} for plain HTTP.
+     *
+     * @param provider the TLS implementation to use
+     * @return the context, or {@code null} if neither option is given
+     */
+    SslContext sslContext(SslProvider provider) {
+        boolean cert = !tlsCertFile.isBlank();
+        boolean key = !tlsKeyFile.isBlank();
+        if (cert != key) {
+            String given = cert ? TlsFiles.CERT_OPTION : TlsFiles.KEY_OPTION;
+            String missing = cert ? TlsFiles.KEY_OPTION : TlsFiles.CERT_OPTION;
+            throw new ParameterException(spec.commandLine(), "Option '" + given + "' needs '" + missing
+                    + "' too: TLS takes the certificate and its private key together");
+        }
+        if (!cert) {
+            return null;
+        }
+        try {
+            return TlsFiles.load(path(TlsFiles.CERT_OPTION, tlsCertFile), path(TlsFiles.KEY_OPTION, tlsKeyFile),
+                    provider);
+        } catch (TlsFiles.InvalidFiles e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private Path path(String option, String value) {
+        try {
+            return Path.of(value.strip());
+        } catch (InvalidPathException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "Invalid value for option '" + option + "': '" + value + "' is not a file name");
+        }
     }
 
     /** The Redis engine the options ask for, or {@code null} to keep everything in memory. */

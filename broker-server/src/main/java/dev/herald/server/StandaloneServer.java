@@ -36,8 +36,9 @@ public final class StandaloneServer implements AutoCloseable {
         this.config = config;
         InetSocketAddress bound = server.localAddress();
         String host = displayHost(config.host());
-        httpUri = URI.create("http://" + host + ":" + bound.getPort());
-        webSocketUri = URI.create("ws://" + host + ":" + bound.getPort() + config.websocketPath());
+        boolean tls = server.tls();
+        httpUri = URI.create((tls ? "https://" : "http://") + host + ":" + bound.getPort());
+        webSocketUri = URI.create((tls ? "wss://" : "ws://") + host + ":" + bound.getPort() + config.websocketPath());
     }
 
     /**
@@ -67,7 +68,7 @@ public final class StandaloneServer implements AutoCloseable {
     /**
      * Where HTTP clients reach the server; for a server listening on every interface, via {@code localhost}.
      *
-     * @return for example {@code http://localhost:8080}
+     * @return for example {@code http://localhost:8080}, or {@code https://localhost:8443} with TLS
      */
     public URI httpUri() {
         return httpUri;
@@ -76,7 +77,7 @@ public final class StandaloneServer implements AutoCloseable {
     /**
      * Where WebSocket clients connect.
      *
-     * @return for example {@code ws://localhost:8080/ws}
+     * @return for example {@code ws://localhost:8080/ws}, or {@code wss://localhost:8443/ws} with TLS
      */
     public URI webSocketUri() {
         return webSocketUri;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.herald.netty.TestCertificate;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -62,6 +63,7 @@ class DemoPageBrowserTest {
                 .addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                         "--disable-background-networking", "--no-first-run", "--disable-component-update",
                         "--disable-sync", "--user-data-dir=" + profile);
+        options.setAcceptInsecureCerts(true); // the TLS test's certificate is self-signed
         service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
                 .usingAnyFreePort()
@@ -216,6 +218,38 @@ class DemoPageBrowserTest {
         return out.toString().strip();
     }
 
+    @Test
+    void overHttpsThePageConnectsWithWssAndPublishesFromItsOwnOrigin(@TempDir Path dir) throws Exception {
+        TestCertificate certificate = TestCertificate.create(dir);
+        server = HeraldMain.start("--host", "127.0.0.1", "--port", "0",
+                "--tls-cert-file", certificate.certificateFile().toString(),
+                "--tls-key-file", certificate.privateKeyFile().toString());
+        HttpClient https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .sslContext(certificate.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
+        WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        browser.get(server.httpUri().resolve("/").toString());
+        wait.until(ExpectedConditions.textToBe(By.id("status"), "connected"));
+        assertEquals(server.webSocketUri().toString(), browser.findElement(By.id("url")).getDomProperty("value"));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
+                "connected to " + server.webSocketUri()));
+
+        browser.findElement(By.id("topic")).sendKeys("demo.secure");
+        browser.findElement(By.id("subscribe")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector("#subscriptions li[data-topic='demo.secure'] .position"), "offset 0 @ "));
+        publishOverHttp(https, "demo.secure", "{\"text\":\"over https\"}");
+        WebElement first = wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.secure", 1)));
+        assertTrue(first.getText().contains("over https"), first.getText());
+
+        // Published by the page over HTTP: a POST with the page's https origin, which is the server's own.
+        browser.findElement(By.id("pub-topic")).sendKeys("demo.secure");
+        browser.findElement(By.id("via-http")).click();
+        browser.findElement(By.id("publish")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("pub-result"),
+                "published demo.secure #2 over HTTP"));
+        wait.until(ExpectedConditions.presenceOfElementLocated(message("demo.secure", 2)));
+    }
+
     private int reconnects() {
         return (int) browser.findElements(By.cssSelector("#log li")).stream()
                 .filter(li -> li.getText().contains("reconnecting in")).count();
@@ -226,11 +260,21 @@ class DemoPageBrowserTest {
     }
 
     private void publishOverHttp(String topic, String json) throws IOException, InterruptedException {
-        publishOverHttp(topic, json, 200);
+        publishOverHttp(http, topic, json, 200);
+    }
+
+    private void publishOverHttp(String topic, String json, int status) throws IOException, InterruptedException {
+        publishOverHttp(http, topic, json, status);
+    }
+
+    private void publishOverHttp(HttpClient client, String topic, String json)
+            throws IOException, InterruptedException {
+        publishOverHttp(client, topic, json, 200);
     }
 
     /** Publishes with {@link #token} as a bearer token, if set, and checks the status. */
-    private void publishOverHttp(String topic, String json, int status) throws IOException, InterruptedException {
+    private void publishOverHttp(HttpClient client, String topic, String json, int status)
+            throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(server.httpUri().resolve("/publish"))
                 .timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "application/json")
@@ -238,7 +282,7 @@ class DemoPageBrowserTest {
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(status, response.statusCode(), response.body());
     }
 }

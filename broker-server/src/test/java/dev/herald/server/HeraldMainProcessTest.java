@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import dev.herald.netty.TestCertificate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the server as operators do, in its own JVM: environment variables, the one start line, SIGTERM.
@@ -101,6 +103,53 @@ class HeraldMainProcessTest {
             awaitLine(lines, "Herald stopping (waiting up to 3s", seen);
             awaitLine(lines, "Herald stopped", seen);
             assertFalse(seen.toString().contains("Exception"), seen.toString());
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void theTlsFilesFromTheEnvironmentServeHttpsAndTheStartLineNamesTheProvider(@TempDir Path dir)
+            throws Exception {
+        TestCertificate certificate = TestCertificate.create(dir);
+        Process process = launch(Map.of("HERALD_HOST", "127.0.0.1", "HERALD_PORT", "0",
+                "HERALD_TLS_CERT_FILE", certificate.certificateFile().toString(),
+                "HERALD_TLS_KEY_FILE", certificate.privateKeyFile().toString()));
+        try {
+            BlockingQueue<String> lines = lines(process);
+            StringBuilder seen = new StringBuilder();
+            String started = awaitLine(lines, "Herald listening on", seen);
+            Matcher m = Pattern.compile("Herald listening on (https://127\\.0\\.0\\.1:(\\d+)) \\(WebSocket "
+                    + "wss://127\\.0\\.0\\.1:\\2/ws; TLS by (the JDK|OpenSSL)\\)").matcher(started);
+            assertTrue(m.find(), started);
+            assertEquals(1, seen.toString().split("\n").length, "one line on start:\n" + seen);
+
+            HttpClient https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .sslContext(certificate.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
+            HttpResponse<String> health = https.send(HttpRequest.newBuilder(URI.create(m.group(1)).resolve("/health"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), health.body());
+
+            assertTrue(process.toHandle().destroy());
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");
+            awaitLine(lines, "Herald stopped", seen);
+            assertFalse(seen.toString().contains("Exception"), seen.toString());
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aTlsCertificateWithoutItsKeyExitsWithTwo(@TempDir Path dir) throws Exception {
+        TestCertificate certificate = TestCertificate.create(dir);
+        Process process = launch(Map.of("HERALD_HOST", "127.0.0.1", "HERALD_PORT", "0",
+                "HERALD_TLS_CERT_FILE", certificate.certificateFile().toString()));
+        try {
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "exits at once");
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, process.exitValue(), output);
+            assertTrue(output.contains("Option '--tls-cert-file' needs '--tls-key-file' too"), output);
+            assertFalse(output.contains("\tat "), output);
         } finally {
             process.destroyForcibly();
         }

@@ -79,6 +79,7 @@ class HeraldMainTest {
         assertEquals(1000, main.historyCount);
         assertEquals(Duration.ZERO, main.historyAge);
         assertEquals(16L << 20, main.historyBytes);
+        assertEquals(null, main.sslContext(TlsFiles.provider()), "plain HTTP unless the TLS files are given");
     }
 
     @Test
@@ -167,6 +168,10 @@ class HeraldMainTest {
                 new Case("--redis-topic-ttl", new String[] {"--redis", "redis://127.0.0.1:1", "--redis-topic-ttl",
                     "10s"}),
                 new Case("--node-id", new String[] {"--node-id", "no spaces please"}),
+                new Case("--tls-key-file", new String[] {"--tls-cert-file", "cert.pem"}),
+                new Case("--tls-cert-file", new String[] {"--tls-key-file", "key.pem"}),
+                new Case("--tls-cert-file", new String[] {"--tls-cert-file", "no-such-cert.pem", "--tls-key-file",
+                    "no-such-key.pem"}),
                 new Case("--redis-topic-ttl", new String[] {"--redis", "redis://127.0.0.1:1", "--history-age", "40d"}));
         for (Case c : cases) {
             Run r = run(withLoopbackPortZero(c.args()));
@@ -218,7 +223,7 @@ class HeraldMainTest {
             assertTrue(help.contains("[" + env + ", default"), "help shows " + env + " and its default");
             checked++;
         }
-        assertEquals(35, checked, "every option is checked");
+        assertEquals(37, checked, "every option is checked");
         assertTrue(help.contains("--redis"), "help tells how to share topics through Redis");
         assertTrue(help.contains("ulimit -n"), "help tells how to raise the open-file limit");
     }

@@ -35,10 +35,10 @@ final class WsTestClient implements AutoCloseable {
     private final WebSocket socket;
     private int requests;
 
-    private WsTestClient(String name, URI uri) {
+    private WsTestClient(String name, URI uri, HttpClient http) {
         this.name = name;
         this.uri = uri;
-        this.socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+        this.socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
                 .buildAsync(uri, new Listener()).orTimeout(10, TimeUnit.SECONDS).join();
     }
 
@@ -50,7 +50,19 @@ final class WsTestClient implements AutoCloseable {
      * @return the connected client
      */
     static WsTestClient connect(String name, URI uri) {
-        return new WsTestClient(name, uri);
+        return new WsTestClient(name, uri, HTTP);
+    }
+
+    /**
+     * Opens a connection through a client of the caller's, one that trusts a test certificate for {@code wss:}.
+     *
+     * @param name for failure messages
+     * @param uri  the server's WebSocket URI
+     * @param http the client to connect with
+     * @return the connected client
+     */
+    static WsTestClient connect(String name, URI uri, HttpClient http) {
+        return new WsTestClient(name, uri, http);
     }
 
     String name() {

@@ -225,7 +225,8 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             return false;
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (!server.originPolicy().allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+        if (!server.originPolicy().allows(origin, request.headers().get(HttpHeaderNames.HOST),
+                TlsSupport.isTls(ctx.pipeline()))) {
             server.metrics().originRejected();
             sendError(ctx, request, HttpResponseStatus.FORBIDDEN, "origin_not_allowed",
                     "origin '" + origin + "' is not allowed");
@@ -427,6 +428,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             g.writeNumberProperty("authenticationsRefused", m.authenticationsRefused());
             g.writeNumberProperty("actionsForbidden", m.actionsForbidden());
             g.writeNumberProperty("tokensExpired", m.tokensExpired());
+            g.writeNumberProperty("tlsHandshakeFailures", m.tlsHandshakeFailures());
             g.writeEndObject();
             EngineStatus engine = server.engineStatus();
             if (engine != null) {

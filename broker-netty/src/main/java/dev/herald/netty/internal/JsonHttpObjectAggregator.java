@@ -41,7 +41,7 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
         if (response instanceof FullHttpResponse full
                 && full.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             ReferenceCountUtil.release(full);
-            return tooLarge(pipeline.channel().alloc(), maxContentLength, start);
+            return tooLarge(pipeline, maxContentLength, start);
         }
         return response;
     }
@@ -55,7 +55,7 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
         // Once part of the body has arrived, the rest cannot be told apart from the next request: close.
         boolean close = oversized instanceof FullHttpMessage
                 || !HttpUtil.is100ContinueExpected(oversized) && !HttpUtil.isKeepAlive(oversized);
-        FullHttpResponse response = tooLarge(ctx.alloc(), maxContentLength(), oversized);
+        FullHttpResponse response = tooLarge(ctx.pipeline(), maxContentLength(), oversized);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
@@ -63,14 +63,16 @@ public final class JsonHttpObjectAggregator extends HttpObjectAggregator {
                 : ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
-    private FullHttpResponse tooLarge(ByteBufAllocator alloc, int max, HttpMessage request) {
+    private FullHttpResponse tooLarge(ChannelPipeline pipeline, int max, HttpMessage request) {
+        ByteBufAllocator alloc = pipeline.channel().alloc();
         server.metrics().httpResponse(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code());
         server.metrics().errorSent();
         FullHttpResponse response = HttpResponses.error(alloc, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                 "payload_too_large", "the request body is larger than " + max + " bytes");
         // Let a page on an allowed origin read the 413, as the router does for its own responses.
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (origin != null && server.originPolicy().allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+        if (origin != null && server.originPolicy().allows(origin, request.headers().get(HttpHeaderNames.HOST),
+                TlsSupport.isTls(pipeline))) {
             response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
                     .add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
         }

@@ -9,8 +9,8 @@ import java.util.Locale;
  * thread-safe.
  *
  * <p>A request with an {@code Origin} header is allowed when the origin is the same as the server's own, as named by
- * the {@code Host} header, or matches an entry of the allow-list; an empty list (the secure default) allows the
- * server's own origin only. A request without {@code Origin}
+ * the {@code Host} header (and, on a TLS connection, the {@code https} scheme), or matches an entry of the
+ * allow-list; an empty list (the secure default) allows the server's own origin only. A request without {@code Origin}
  * (curl, a server, a native client) is always allowed: the check protects browsers' users from cross-site
  * WebSocket hijacking and cross-site publishes, and only browsers send {@code Origin}.
  *
@@ -57,13 +57,26 @@ public final class OriginPolicy {
     }
 
     /**
-     * Checks one request.
+     * Checks one request that arrived over plain HTTP; the same as {@code allows(originHeader, hostHeader, false)}.
      *
      * @param originHeader the {@code Origin} header, or {@code null} if absent
      * @param hostHeader   the {@code Host} header, or {@code null} if absent
      * @return {@code true} if the request may proceed
      */
     public boolean allows(String originHeader, String hostHeader) {
+        return allows(originHeader, hostHeader, false);
+    }
+
+    /**
+     * Checks one request.
+     *
+     * @param originHeader the {@code Origin} header, or {@code null} if absent
+     * @param hostHeader   the {@code Host} header, or {@code null} if absent
+     * @param tls          whether the request arrived over a TLS connection the server itself terminates: then the
+     *                     server's own origin is {@code https://} the {@code Host}, nothing else
+     * @return {@code true} if the request may proceed
+     */
+    public boolean allows(String originHeader, String hostHeader, boolean tls) {
         if (originHeader == null || any) {
             return true;
         }
@@ -72,7 +85,7 @@ public final class OriginPolicy {
             return false; // "null" (sandboxed frames, file: pages) or garbage
         }
         // The server's own origin is always allowed; the list names the others ("besides the server's own").
-        if (sameOrigin(origin, hostHeader)) {
+        if (sameOrigin(origin, hostHeader, tls)) {
             return true;
         }
         for (Origin allowed : exact) {
@@ -91,12 +104,18 @@ public final class OriginPolicy {
     }
 
     /**
-     * Same origin as the server named by {@code Host}. The server does not know whether a proxy in front of it
-     * terminates TLS, so a {@code Host} without a port matches the origin's host on its scheme's default port,
-     * and a {@code Host} with a port must match the origin's (explicit or default) port.
+     * Same origin as the server named by {@code Host}. On a plain connection the server does not know whether a
+     * proxy in front of it terminates TLS, so either scheme will do: a {@code Host} without a port matches the
+     * origin's host on its scheme's default port, and a {@code Host} with a port must match the origin's (explicit
+     * or default) port. On a TLS connection the server's origin is {@code https://host[:port]}, port 443 if the
+     * {@code Host} names none; an {@code http} origin is another site's, since no page can come from this port
+     * over plain HTTP.
      */
-    private static boolean sameOrigin(Origin origin, String hostHeader) {
+    private static boolean sameOrigin(Origin origin, String hostHeader, boolean tls) {
         if (hostHeader == null || hostHeader.isBlank()) {
+            return false;
+        }
+        if (tls && !origin.scheme.equals("https")) {
             return false;
         }
         String host = hostHeader.trim().toLowerCase(Locale.ROOT);

@@ -27,6 +27,7 @@ public final class ServerMetrics {
     private final LongAdder authenticationsRefused = new LongAdder();
     private final LongAdder actionsForbidden = new LongAdder();
     private final LongAdder tokensExpired = new LongAdder();
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
 
     /**
      * Counts a connection opening if that keeps the open count within {@code max}.
@@ -150,6 +151,14 @@ public final class ServerMetrics {
         return tokensExpired.sum();
     }
 
+    /**
+     * Counts a TLS handshake that did not complete: the client sent something other than TLS, timed out, refused the
+     * certificate, or closed the connection first.
+     */
+    public void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
     /** @return connections open now */
     public long connectionsOpen() {
         return connectionsOpen.get();
@@ -219,5 +228,10 @@ public final class ServerMetrics {
     /** @return error replies sent */
     public long errorsSent() {
         return errorsSent.sum();
+    }
+
+    /** @return TLS handshakes that did not complete */
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
     }
 }

@@ -54,6 +54,34 @@ class OriginPolicyTest {
     }
 
     @Test
+    void overTlsTheServersOwnOriginIsHttpsOnly() {
+        OriginPolicy policy = OriginPolicy.of(List.of());
+        assertTrue(policy.allows("https://localhost:8443", "localhost:8443", true));
+        assertTrue(policy.allows("HTTPS://LocalHost:8443", "localhost:8443", true));
+        assertTrue(policy.allows("https://example.com", "example.com", true), "443 when Host names no port");
+        assertTrue(policy.allows("https://example.com:443", "example.com", true));
+        assertTrue(policy.allows("https://[::1]:8443", "[::1]:8443", true));
+        assertTrue(policy.allows(null, "localhost:8443", true), "no Origin: not a browser");
+        assertFalse(policy.allows("http://localhost:8443", "localhost:8443", true), "no page comes from there");
+        assertFalse(policy.allows("http://example.com", "example.com", true));
+        assertFalse(policy.allows("https://example.com:8443", "example.com", true));
+        assertFalse(policy.allows("https://localhost:9443", "localhost:8443", true));
+        assertFalse(policy.allows("https://localhost:8443", null, true));
+        // Plain connections keep accepting either scheme: a proxy in front may terminate TLS.
+        assertTrue(policy.allows("http://localhost:8443", "localhost:8443", false));
+        assertTrue(policy.allows("http://localhost:8443", "localhost:8443"));
+    }
+
+    @Test
+    void overTlsListedOriginsStayAllowedWhateverTheirScheme() {
+        OriginPolicy policy = OriginPolicy.of(List.of("http://localhost:3000", "https://*.example.com"));
+        assertTrue(policy.allows("http://localhost:3000", "localhost:8443", true));
+        assertTrue(policy.allows("https://a.example.com", "localhost:8443", true));
+        assertTrue(policy.allows("https://localhost:8443", "localhost:8443", true), "its own");
+        assertFalse(policy.allows("http://localhost:8443", "localhost:8443", true));
+    }
+
+    @Test
     void wildcardEntriesMatchSubdomainsOnly() {
         OriginPolicy policy = OriginPolicy.of(List.of("https://*.example.com"));
         assertTrue(policy.allows("https://a.example.com", "h"));
