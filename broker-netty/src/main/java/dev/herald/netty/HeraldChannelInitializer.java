@@ -21,6 +21,10 @@ import java.util.function.Supplier;
  * Sets up the Herald HTTP and WebSocket protocol on each accepted connection, for applications that run their own
  * Netty {@code ServerBootstrap}: pass it to {@code childHandler(...)}. {@link HeraldServer} uses it too.
  *
+ * <p>A new connection is first checked against its client address's limits
+ * ({@link HeraldServerConfig#connectionRateLimit()}, {@link HeraldServerConfig#maxConnectionsPerAddress()}); one
+ * past them is reset at once, with nothing set up for it.
+ *
  * <p>Pipeline: HTTP codec, HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
  * (connection limit, origin check, HTTP routes; idle HTTP connections close after
  * {@link HeraldServerConfig#idleTimeout()}). The router adds the WebSocket handlers at the end of the pipeline when
@@ -68,6 +72,9 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
     @Override
     protected void initChannel(Channel ch) {
         HeraldServerConfig config = server.config();
+        if (!server.addressLimiter().admit(ch, server.metrics().limits())) {
+            return; // refused for its address: reset, and nothing built for it
+        }
         server.register(ch);
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(config.writeBufferLowWaterMark(),
                 config.writeBufferHighWaterMark()));

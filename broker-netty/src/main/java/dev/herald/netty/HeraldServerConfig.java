@@ -16,6 +16,9 @@ import java.util.Objects;
  * 60 s of silence, 10 s for the WebSocket handshake, 1024 queued messages per connection, write buffer water marks
  * of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, history pages of at most
  * 1000 messages, and no demo page.
+ *
+ * <p>Abuse limits, so that the server can face the internet, are on by default with generous values: per client
+ * address 50 new connections per second with bursts of 200, and at most 1000 open connections.
  */
 public final class HeraldServerConfig {
     private static final HeraldServerConfig DEFAULTS = new Builder().build();
@@ -39,6 +42,8 @@ public final class HeraldServerConfig {
     private final int historyLimit;
     private final boolean demoPage;
     private final String nodeId;
+    private final RateLimit connectionRateLimit;
+    private final int maxConnectionsPerAddress;
 
     private HeraldServerConfig(Builder b) {
         host = b.host != null ? b.host : "0.0.0.0";
@@ -60,6 +65,8 @@ public final class HeraldServerConfig {
         historyLimit = b.historyLimit != null ? b.historyLimit : 1000;
         demoPage = b.demoPage != null && b.demoPage;
         nodeId = b.nodeId;
+        connectionRateLimit = b.connectionRateLimit != null ? b.connectionRateLimit : RateLimit.perSecond(50, 200);
+        maxConnectionsPerAddress = b.maxConnectionsPerAddress != null ? b.maxConnectionsPerAddress : 1000;
         if (writeBufferLowWaterMark > writeBufferHighWaterMark) {
             throw new IllegalArgumentException("writeBufferLowWaterMark " + writeBufferLowWaterMark
                     + " must not exceed writeBufferHighWaterMark " + writeBufferHighWaterMark);
@@ -255,6 +262,26 @@ public final class HeraldServerConfig {
         return nodeId;
     }
 
+    /**
+     * Each client address's limit on new connections (IPv6 addresses count by their /64 prefix). A connection
+     * past it is closed as soon as it is accepted, without a response.
+     *
+     * @return the rate and burst, or {@link RateLimit#off()}
+     */
+    public RateLimit connectionRateLimit() {
+        return connectionRateLimit;
+    }
+
+    /**
+     * The most connections one client address may hold open (IPv6 addresses count by their /64 prefix). A
+     * connection past it is closed as soon as it is accepted, without a response.
+     *
+     * @return the bound; 0 means no per-address bound
+     */
+    public int maxConnectionsPerAddress() {
+        return maxConnectionsPerAddress;
+    }
+
     @Override
     public String toString() {
         return "HeraldServerConfig{host=" + host + ", port=" + port + ", websocketPath=" + websocketPath
@@ -267,6 +294,8 @@ public final class HeraldServerConfig {
                 + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
                 + ", slowConsumerPolicy=" + slowConsumerPolicy + ", shutdownTimeout=" + shutdownTimeout
                 + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage
+                + ", connectionRateLimit=" + connectionRateLimit
+                + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + (nodeId != null ? ", nodeId=" + nodeId : "") + '}';
     }
 
@@ -294,6 +323,8 @@ public final class HeraldServerConfig {
         private Integer historyLimit;
         private Boolean demoPage;
         private String nodeId;
+        private RateLimit connectionRateLimit;
+        private Integer maxConnectionsPerAddress;
 
         private Builder() {
         }
@@ -595,6 +626,35 @@ public final class HeraldServerConfig {
                         + "was '" + nodeId + "'");
             }
             this.nodeId = nodeId;
+            return this;
+        }
+
+        /**
+         * Each client address's limit on new connections (default 50 per second, bursts of 200). Behind a reverse
+         * proxy every client has the proxy's address: raise it or turn it off there.
+         *
+         * @param limit the rate and burst, or {@link RateLimit#off()}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder connectionRateLimit(RateLimit limit) {
+            requireUnset(connectionRateLimit, "connectionRateLimit");
+            connectionRateLimit = Objects.requireNonNull(limit, "limit");
+            return this;
+        }
+
+        /**
+         * The most connections one client address may hold open (default 1000). Behind a reverse proxy every
+         * client has the proxy's address: raise it or turn it off there.
+         *
+         * @param connections at least 0; 0 means no per-address bound
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxConnectionsPerAddress(int connections) {
+            requireUnset(maxConnectionsPerAddress, "maxConnectionsPerAddress");
+            maxConnectionsPerAddress = requireAtLeast(connections, 0, "maxConnectionsPerAddress");
             return this;
         }
 

@@ -403,6 +403,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             g.writeNumberProperty("slowConsumersDisconnected", m.slowConsumersDisconnected());
             g.writeNumberProperty("gapsSent", m.gapsSent());
             g.writeNumberProperty("errorsSent", m.errorsSent());
+            m.limits().writeFields(g, server.addressLimiter().trackedAddresses());
             g.writeEndObject();
             EngineStatus engine = server.engineStatus();
             if (engine != null) {

@@ -24,6 +24,7 @@ public final class ServerMetrics {
     private final LongAdder slowConsumersDisconnected = new LongAdder();
     private final LongAdder gapsSent = new LongAdder();
     private final LongAdder errorsSent = new LongAdder();
+    private final LimitCounters limits = new LimitCounters();
 
     /**
      * Counts a connection opening if that keeps the open count within {@code max}.
@@ -115,6 +116,11 @@ public final class ServerMetrics {
     /** Counts an error reply sent: an HTTP error response or a WebSocket error frame. */
     public void errorSent() {
         errorsSent.increment();
+    }
+
+    /** @return the counters of rate limits, per-address limits and request deadlines */
+    public LimitCounters limits() {
+        return limits;
     }
 
     /** @return connections open now */
