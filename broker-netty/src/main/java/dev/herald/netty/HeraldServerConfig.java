@@ -17,8 +17,10 @@ import java.util.Objects;
  * of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, history pages of at most
  * 1000 messages, and no demo page.
  *
- * <p>Abuse limits, so that the server can face the internet, are on by default with generous values: per client
- * address 50 new connections per second with bursts of 200, and at most 1000 open connections.
+ * <p>Abuse limits, so that the server can face the internet, are on by default with generous values: per
+ * connection 200 requests (HTTP requests and WebSocket commands) per second with bursts of 400, and 100 publishes
+ * per second with bursts of 200; per client address 50 new connections per second with bursts of 200, and at most
+ * 1000 open connections.
  */
 public final class HeraldServerConfig {
     private static final HeraldServerConfig DEFAULTS = new Builder().build();
@@ -42,6 +44,8 @@ public final class HeraldServerConfig {
     private final int historyLimit;
     private final boolean demoPage;
     private final String nodeId;
+    private final RateLimit requestRateLimit;
+    private final RateLimit publishRateLimit;
     private final RateLimit connectionRateLimit;
     private final int maxConnectionsPerAddress;
 
@@ -65,6 +69,8 @@ public final class HeraldServerConfig {
         historyLimit = b.historyLimit != null ? b.historyLimit : 1000;
         demoPage = b.demoPage != null && b.demoPage;
         nodeId = b.nodeId;
+        requestRateLimit = b.requestRateLimit != null ? b.requestRateLimit : RateLimit.perSecond(200, 400);
+        publishRateLimit = b.publishRateLimit != null ? b.publishRateLimit : RateLimit.perSecond(100, 200);
         connectionRateLimit = b.connectionRateLimit != null ? b.connectionRateLimit : RateLimit.perSecond(50, 200);
         maxConnectionsPerAddress = b.maxConnectionsPerAddress != null ? b.maxConnectionsPerAddress : 1000;
         if (writeBufferLowWaterMark > writeBufferHighWaterMark) {
@@ -263,6 +269,25 @@ public final class HeraldServerConfig {
     }
 
     /**
+     * Each connection's limit on requests: every HTTP request, and every WebSocket command and ping. Past it a
+     * request gets 429 and a command an {@code error} frame with code {@code rate_limited}.
+     *
+     * @return the rate and burst, or {@link RateLimit#off()}
+     */
+    public RateLimit requestRateLimit() {
+        return requestRateLimit;
+    }
+
+    /**
+     * Each connection's limit on publishes, over HTTP or WebSocket (a publish also counts as a request).
+     *
+     * @return the rate and burst, or {@link RateLimit#off()}
+     */
+    public RateLimit publishRateLimit() {
+        return publishRateLimit;
+    }
+
+    /**
      * Each client address's limit on new connections (IPv6 addresses count by their /64 prefix). A connection
      * past it is closed as soon as it is accepted, without a response.
      *
@@ -294,6 +319,7 @@ public final class HeraldServerConfig {
                 + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
                 + ", slowConsumerPolicy=" + slowConsumerPolicy + ", shutdownTimeout=" + shutdownTimeout
                 + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage
+                + ", requestRateLimit=" + requestRateLimit + ", publishRateLimit=" + publishRateLimit
                 + ", connectionRateLimit=" + connectionRateLimit
                 + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + (nodeId != null ? ", nodeId=" + nodeId : "") + '}';
@@ -323,6 +349,8 @@ public final class HeraldServerConfig {
         private Integer historyLimit;
         private Boolean demoPage;
         private String nodeId;
+        private RateLimit requestRateLimit;
+        private RateLimit publishRateLimit;
         private RateLimit connectionRateLimit;
         private Integer maxConnectionsPerAddress;
 
@@ -626,6 +654,34 @@ public final class HeraldServerConfig {
                         + "was '" + nodeId + "'");
             }
             this.nodeId = nodeId;
+            return this;
+        }
+
+        /**
+         * Each connection's limit on requests: every HTTP request, every WebSocket command and ping (default 200 per
+         * second, bursts of 400). A request past it gets 429 with {@code Retry-After}, a command an {@code error}
+         * frame with code {@code rate_limited}; a connection that goes on regardless is closed.
+         *
+         * @param limit the rate and burst, or {@link RateLimit#off()}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder requestRateLimit(RateLimit limit) {
+            requireUnset(requestRateLimit, "requestRateLimit");
+            requestRateLimit = Objects.requireNonNull(limit, "limit");
+            return this;
+        }
+
+        /**
+         * Each connection's limit on publishes, over HTTP or WebSocket (default 100 per second, bursts of 200).
+         *
+         * @param limit the rate and burst, or {@link RateLimit#off()}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder publishRateLimit(RateLimit limit) {
+            requireUnset(publishRateLimit, "publishRateLimit");
+            publishRateLimit = Objects.requireNonNull(limit, "limit");
             return this;
         }
 

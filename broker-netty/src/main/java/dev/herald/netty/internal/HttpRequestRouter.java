@@ -55,8 +55,6 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
      */
     public static final String HTTP_IDLE_HANDLER = "http-idle";
     private static final Logger LOG = LoggerFactory.getLogger(HttpRequestRouter.class);
-    /** Pipelined requests held while one is in flight; past this the client is misbehaving. */
-    private static final int MAX_PIPELINED = 16;
     private static final String TOPICS_PREFIX = "/topics/";
     private static final String HISTORY_SUFFIX = "/history";
     private static final byte[] HEALTH_OK = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
@@ -66,7 +64,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final PublishRoute publish;
     private final HistoryRoute history;
+    /** Pipelined requests held while one is in flight; past this the client is misbehaving. */
+    private static final int MAX_PIPELINED = 16;
     private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
+    private ConnectionLimits limits;
 
     private boolean counted;
     private boolean websocket;
@@ -180,7 +181,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         if (ctx.pipeline().get(RequestProgress.NAME) instanceof RequestProgress tracker) {
             progress = tracker;
         }
+        limits = ConnectionLimits.of(ctx.channel(), server.config());
     }
+
+
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         inFlight = true;
@@ -220,6 +224,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             closeAfterResponse = true;
             sendError(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
                     "the server is shutting down");
+            return false;
+        }
+        if (HttpLimits.refusedRequest(ctx, request, this, server, limits)) {
             return false;
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
@@ -289,7 +296,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 if (!HttpMethod.POST.equals(method)) {
                     return methodNotAllowed(ctx, request, "POST");
                 }
-                publish.handle(ctx, request, this);
+                if (!HttpLimits.refusedPublish(ctx, request, this, server, limits)) {
+                    publish.handle(ctx, request, this);
+                }
             }
             default -> {
                 if (path.startsWith(TOPICS_PREFIX) && path.endsWith(HISTORY_SUFFIX)

@@ -11,6 +11,11 @@ public final class LimitCounters {
     private final LongAdder connectionsRateLimited = new LongAdder();
     private final LongAdder connectionsOverAddressLimit = new LongAdder();
     private final LongAdder addressesUntracked = new LongAdder();
+    private final LongAdder httpRequestsRateLimited = new LongAdder();
+    private final LongAdder httpPublishesRateLimited = new LongAdder();
+    private final LongAdder wsCommandsRateLimited = new LongAdder();
+    private final LongAdder wsPublishesRateLimited = new LongAdder();
+    private final LongAdder rateLimitCloses = new LongAdder();
 
     /** Counts a new connection refused because its address opened connections too fast. */
     public void connectionRateLimited() {
@@ -25,6 +30,31 @@ public final class LimitCounters {
     /** Counts a connection admitted without per-address limits because the table of addresses was full. */
     public void addressUntracked() {
         addressesUntracked.increment();
+    }
+
+    /** Counts an HTTP request refused with 429 for the connection's request rate. */
+    public void httpRequestRateLimited() {
+        httpRequestsRateLimited.increment();
+    }
+
+    /** Counts a {@code POST /publish} refused with 429 for the connection's publish rate. */
+    public void httpPublishRateLimited() {
+        httpPublishesRateLimited.increment();
+    }
+
+    /** Counts a WebSocket command (or ping) refused for the connection's request rate. */
+    public void wsCommandRateLimited() {
+        wsCommandsRateLimited.increment();
+    }
+
+    /** Counts a WebSocket publish refused for the connection's publish rate. */
+    public void wsPublishRateLimited() {
+        wsPublishesRateLimited.increment();
+    }
+
+    /** Counts a connection closed because it went on past its rate limits. */
+    public void rateLimitClose() {
+        rateLimitCloses.increment();
     }
 
     /** @return new connections refused for their address's connection rate */
@@ -42,6 +72,31 @@ public final class LimitCounters {
         return addressesUntracked.sum();
     }
 
+    /** @return HTTP requests refused for the request rate */
+    public long httpRequestsRateLimited() {
+        return httpRequestsRateLimited.sum();
+    }
+
+    /** @return HTTP publishes refused for the publish rate */
+    public long httpPublishesRateLimited() {
+        return httpPublishesRateLimited.sum();
+    }
+
+    /** @return WebSocket commands and pings refused for the request rate */
+    public long wsCommandsRateLimited() {
+        return wsCommandsRateLimited.sum();
+    }
+
+    /** @return WebSocket publishes refused for the publish rate */
+    public long wsPublishesRateLimited() {
+        return wsPublishesRateLimited.sum();
+    }
+
+    /** @return connections closed for going on past their rate limits */
+    public long rateLimitCloses() {
+        return rateLimitCloses.sum();
+    }
+
     /**
      * Writes the counters as fields of the JSON object being written.
      *
@@ -53,5 +108,10 @@ public final class LimitCounters {
         g.writeNumberProperty("connectionsOverAddressLimit", connectionsOverAddressLimit());
         g.writeNumberProperty("addressesTracked", addressesTracked);
         g.writeNumberProperty("addressesUntracked", addressesUntracked());
+        g.writeNumberProperty("httpRequestsRateLimited", httpRequestsRateLimited());
+        g.writeNumberProperty("httpPublishesRateLimited", httpPublishesRateLimited());
+        g.writeNumberProperty("wsCommandsRateLimited", wsCommandsRateLimited());
+        g.writeNumberProperty("wsPublishesRateLimited", wsPublishesRateLimited());
+        g.writeNumberProperty("rateLimitCloses", rateLimitCloses());
     }
 }

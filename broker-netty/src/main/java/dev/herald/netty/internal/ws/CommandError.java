@@ -20,4 +20,5 @@ record CommandError(String code, String message, ClientCommand.RequestId id) imp
     static final String NOT_SUBSCRIBED = "not_subscribed";
     static final String UNSUPPORTED_FRAME = "unsupported_frame";
     static final String INTERNAL_ERROR = "internal_error";
+    static final String RATE_LIMITED = "rate_limited";
 }

@@ -15,6 +15,7 @@ import dev.herald.core.policy.DeliveryPolicy;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
+import dev.herald.netty.internal.ConnectionLimits;
 import dev.herald.netty.internal.RawJsonAccess;
 import dev.herald.netty.internal.ServerMetrics;
 import dev.herald.netty.internal.ServerShutdownEvent;
@@ -62,8 +63,11 @@ import org.slf4j.LoggerFactory;
  * message to {@link OutboundQueue#offer} on the publisher's thread, which only enqueues. Nothing here blocks the
  * event loop, except {@link Subscription#close()}, which may wait for an enqueue in progress on another thread.
  *
+ * <p>Rate limits: each command takes a permit of the connection's {@link ConnectionLimits} ({@link CommandLimiter});
+ * a refused one is answered with {@code rate_limited} and not executed.
+ *
  * <p>Close codes: 1001 on idle timeout and when the broker closes; 1008 after {@value #MAX_CONSECUTIVE_ERRORS}
- * refused commands in a row; 1009 for an over-long fragmented message (a single over-long frame is closed with
+ * refused commands in a row, or for a client that goes on past its rate limits; 1009 for an over-long fragmented message (a single over-long frame is closed with
  * 1009 by the frame decoder); 1011 on an unexpected server error; 1013 for a slow consumer.
  */
 final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
@@ -88,6 +92,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean sessionOpen;
     private boolean closing;
     private int consecutiveErrors;
+    private CommandLimiter limiter;
 
     WebSocketSessionHandler(Broker<RawJson> broker, HeraldServerConfig config, ServerMetrics metrics) {
         this.broker = broker;
@@ -98,6 +103,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.limiter = new CommandLimiter(ConnectionLimits.of(ctx.channel(), config), metrics.limits());
     }
 
     @Override
@@ -251,8 +257,11 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (frame instanceof TextWebSocketFrame) {
-                onCommand(CommandDecoder.decode(ByteBufUtil.getBytes(frame.content())));
-            } else if (frame instanceof BinaryWebSocketFrame) {
+                CommandDecoder.Result decoded = CommandDecoder.decode(ByteBufUtil.getBytes(frame.content()));
+                if (!rateLimited(limiter.check(decoded))) {
+                    onCommand(decoded);
+                }
+            } else if (frame instanceof BinaryWebSocketFrame && !rateLimited(limiter.check(null))) {
                 error(new CommandError(CommandError.UNSUPPORTED_FRAME,
                         "binary frames are not supported; send commands as JSON text frames", null));
             }
@@ -260,6 +269,19 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(frame);
         }
+    }
+
+    /** Sends a rate-limit refusal, if there is one, and closes with 1008 if it says so. */
+    private boolean rateLimited(CommandLimiter.Refusal refusal) {
+        if (refusal == null) {
+            return false;
+        }
+        reply(refusal.json());
+        metrics.errorSent();
+        if (refusal.close()) {
+            closeSession(1008, "rate limit exceeded");
+        }
+        return true;
     }
 
     private void onCommand(CommandDecoder.Result decoded) {

@@ -3,6 +3,7 @@ package dev.herald.netty.internal.ws;
 import dev.herald.core.Broker;
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.RawJson;
+import dev.herald.netty.internal.ConnectionLimits;
 import dev.herald.netty.internal.ServerMetrics;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
@@ -25,7 +26,8 @@ public final class WebSocketSupport {
     }
 
     /**
-     * Adds the WebSocket protocol handler (upgrade at {@code config.websocketPath()}, handshake timeout, frames
+     * Adds the ping limiter (a client ping takes a request permit, see {@link PingLimiter}), the WebSocket protocol
+     * handler (upgrade at {@code config.websocketPath()}, handshake timeout, frames
      * bounded by {@code maxFrameBytes}: a longer one closes the connection with 1009), an aggregator for
      * fragmented messages (bounded the same way), and the session handler. The session handler adds the idle and
      * heartbeat handlers itself once the handshake completes, so plain HTTP connections carry no WebSocket timers.
@@ -41,6 +43,8 @@ public final class WebSocketSupport {
         if (pipeline.get(PROTOCOL_HANDLER_NAME) != null) {
             return;
         }
+        pipeline.addLast(PingLimiter.NAME, new PingLimiter(ConnectionLimits.of(pipeline.channel(), config),
+                metrics.limits()));
         pipeline.addLast(PROTOCOL_HANDLER_NAME, new WebSocketServerProtocolHandler(protocolConfig(config)));
         pipeline.addLast("herald-ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
         pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(broker, config, metrics));
