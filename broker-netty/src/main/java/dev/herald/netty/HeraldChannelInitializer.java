@@ -4,6 +4,7 @@ import dev.herald.core.Broker;
 import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.JsonHttpObjectAggregator;
+import dev.herald.netty.internal.RequestDeadline;
 import dev.herald.netty.internal.RequestProgress;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
@@ -11,6 +12,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.Objects;
@@ -25,7 +27,9 @@ import java.util.function.Supplier;
  * ({@link HeraldServerConfig#connectionRateLimit()}, {@link HeraldServerConfig#maxConnectionsPerAddress()}); one
  * past them is reset at once, with nothing set up for it.
  *
- * <p>Pipeline: HTTP codec, HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
+ * <p>Pipeline: the request deadline ({@link HeraldServerConfig#requestTimeout()}), the HTTP codec (request line and
+ * headers bounded by {@link HeraldServerConfig#maxRequestLineBytes()} and {@link HeraldServerConfig#maxHeaderBytes()}),
+ * HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router
  * (connection limit, origin check, HTTP routes; idle HTTP connections close after
  * {@link HeraldServerConfig#idleTimeout()}). The router adds the WebSocket handlers at the end of the pipeline when
  * a request for {@link HeraldServerConfig#websocketPath()} arrives, and passes the request on to them; handlers an
@@ -79,7 +83,12 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(config.writeBufferLowWaterMark(),
                 config.writeBufferHighWaterMark()));
         ChannelPipeline pipeline = ch.pipeline();
-        pipeline.addLast("http-codec", new HttpServerCodec());
+        RequestDeadline deadline = new RequestDeadline(config.requestTimeout(), server.metrics());
+        pipeline.addLast(RequestDeadline.NAME, deadline);
+        pipeline.addLast("http-codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(config.maxRequestLineBytes())
+                .setMaxHeaderSize(config.maxHeaderBytes())));
+        pipeline.addLast(RequestDeadline.END_NAME, deadline.end());
         pipeline.addLast(RequestProgress.NAME, new RequestProgress());
         pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(), server));
         pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(

@@ -20,7 +20,8 @@ import java.util.Objects;
  * <p>Abuse limits, so that the server can face the internet, are on by default with generous values: per
  * connection 200 requests (HTTP requests and WebSocket commands) per second with bursts of 400, and 100 publishes
  * per second with bursts of 200; per client address 50 new connections per second with bursts of 200, and at most
- * 1000 open connections.
+ * 1000 open connections; a request's head and body must arrive within 10 s of its first byte; request lines of at
+ * most 8 KiB, headers of at most 16 KiB in all, and at most 16 pipelined requests waiting per connection.
  */
 public final class HeraldServerConfig {
     private static final HeraldServerConfig DEFAULTS = new Builder().build();
@@ -48,6 +49,10 @@ public final class HeraldServerConfig {
     private final RateLimit publishRateLimit;
     private final RateLimit connectionRateLimit;
     private final int maxConnectionsPerAddress;
+    private final Duration requestTimeout;
+    private final int maxRequestLineBytes;
+    private final int maxHeaderBytes;
+    private final int maxPipelinedRequests;
 
     private HeraldServerConfig(Builder b) {
         host = b.host != null ? b.host : "0.0.0.0";
@@ -73,6 +78,10 @@ public final class HeraldServerConfig {
         publishRateLimit = b.publishRateLimit != null ? b.publishRateLimit : RateLimit.perSecond(100, 200);
         connectionRateLimit = b.connectionRateLimit != null ? b.connectionRateLimit : RateLimit.perSecond(50, 200);
         maxConnectionsPerAddress = b.maxConnectionsPerAddress != null ? b.maxConnectionsPerAddress : 1000;
+        requestTimeout = b.requestTimeout != null ? b.requestTimeout : Duration.ofSeconds(10);
+        maxRequestLineBytes = b.maxRequestLineBytes != null ? b.maxRequestLineBytes : 8 << 10;
+        maxHeaderBytes = b.maxHeaderBytes != null ? b.maxHeaderBytes : 16 << 10;
+        maxPipelinedRequests = b.maxPipelinedRequests != null ? b.maxPipelinedRequests : 16;
         if (writeBufferLowWaterMark > writeBufferHighWaterMark) {
             throw new IllegalArgumentException("writeBufferLowWaterMark " + writeBufferLowWaterMark
                     + " must not exceed writeBufferHighWaterMark " + writeBufferHighWaterMark);
@@ -307,6 +316,46 @@ public final class HeraldServerConfig {
         return maxConnectionsPerAddress;
     }
 
+    /**
+     * The longest an HTTP request may take to arrive, from its first byte to its last: head and body. A request
+     * that takes longer gets 408 and its connection is closed.
+     *
+     * @return the timeout, positive
+     */
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    /**
+     * The longest HTTP request line ({@code GET /path?query HTTP/1.1}) accepted; a longer one gets 414 and the
+     * connection is closed.
+     *
+     * @return bytes
+     */
+    public int maxRequestLineBytes() {
+        return maxRequestLineBytes;
+    }
+
+    /**
+     * The most bytes of HTTP headers accepted in one request, all header lines together; more get 431 and the
+     * connection is closed.
+     *
+     * @return bytes
+     */
+    public int maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    /**
+     * The most HTTP requests a connection may have waiting while one is answered (pipelining); one more closes
+     * the connection.
+     *
+     * @return the bound
+     */
+    public int maxPipelinedRequests() {
+        return maxPipelinedRequests;
+    }
+
     @Override
     public String toString() {
         return "HeraldServerConfig{host=" + host + ", port=" + port + ", websocketPath=" + websocketPath
@@ -321,7 +370,9 @@ public final class HeraldServerConfig {
                 + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage
                 + ", requestRateLimit=" + requestRateLimit + ", publishRateLimit=" + publishRateLimit
                 + ", connectionRateLimit=" + connectionRateLimit
-                + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
+                + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress + ", requestTimeout=" + requestTimeout
+                + ", maxRequestLineBytes=" + maxRequestLineBytes + ", maxHeaderBytes=" + maxHeaderBytes
+                + ", maxPipelinedRequests=" + maxPipelinedRequests
                 + (nodeId != null ? ", nodeId=" + nodeId : "") + '}';
     }
 
@@ -353,6 +404,10 @@ public final class HeraldServerConfig {
         private RateLimit publishRateLimit;
         private RateLimit connectionRateLimit;
         private Integer maxConnectionsPerAddress;
+        private Duration requestTimeout;
+        private Integer maxRequestLineBytes;
+        private Integer maxHeaderBytes;
+        private Integer maxPipelinedRequests;
 
         private Builder() {
         }
@@ -711,6 +766,62 @@ public final class HeraldServerConfig {
         public Builder maxConnectionsPerAddress(int connections) {
             requireUnset(maxConnectionsPerAddress, "maxConnectionsPerAddress");
             maxConnectionsPerAddress = requireAtLeast(connections, 0, "maxConnectionsPerAddress");
+            return this;
+        }
+
+        /**
+         * The longest an HTTP request may take to arrive, head and body, from its first byte (default 10 s).
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         * @throws IllegalStateException    if already set
+         */
+        public Builder requestTimeout(Duration timeout) {
+            requireUnset(requestTimeout, "requestTimeout");
+            requestTimeout = requirePositive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * The longest HTTP request line accepted (default 8 KiB).
+         *
+         * @param bytes at least 64
+         * @return this builder
+         * @throws IllegalArgumentException if less than 64
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxRequestLineBytes(int bytes) {
+            requireUnset(maxRequestLineBytes, "maxRequestLineBytes");
+            maxRequestLineBytes = requireAtLeast(bytes, 64, "maxRequestLineBytes");
+            return this;
+        }
+
+        /**
+         * The most bytes of HTTP headers accepted in one request, all lines together (default 16 KiB).
+         *
+         * @param bytes at least 256
+         * @return this builder
+         * @throws IllegalArgumentException if less than 256
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxHeaderBytes(int bytes) {
+            requireUnset(maxHeaderBytes, "maxHeaderBytes");
+            maxHeaderBytes = requireAtLeast(bytes, 256, "maxHeaderBytes");
+            return this;
+        }
+
+        /**
+         * The most HTTP requests a connection may have waiting while one is answered (default 16).
+         *
+         * @param requests at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if less than 1
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxPipelinedRequests(int requests) {
+            requireUnset(maxPipelinedRequests, "maxPipelinedRequests");
+            maxPipelinedRequests = requireAtLeast(requests, 1, "maxPipelinedRequests");
             return this;
         }
 

@@ -7,15 +7,45 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 
 /**
  * The router's abuse limits: a connection's request and publish rates (429 {@code rate_limited} with
- * {@code Retry-After}).
+ * {@code Retry-After}), and the answers to requests the codec refused to read (414 for a request line longer than
+ * {@code maxRequestLineBytes}, 431 for headers longer than {@code maxHeaderBytes}, 400 otherwise; the connection
+ * is closed after each, since the rest of its input cannot be read).
  *
  * <p>Stateless; called on the connection's event loop.
  */
 final class HttpLimits {
     private HttpLimits() {
+    }
+
+    /**
+     * Answers a request the HTTP codec could not read, and has the connection closed after it.
+     *
+     * @param ctx     the router's context
+     * @param request the request, with a failed decoder result
+     * @param router  the router
+     * @param server  the server's shared state
+     */
+    static void sendDecoderFailure(ChannelHandlerContext ctx, FullHttpRequest request, HttpRequestRouter router,
+                                   ServerContext server) {
+        Throwable cause = request.decoderResult().cause();
+        FullHttpResponse response;
+        if (cause instanceof TooLongHttpLineException) {
+            response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri_too_long",
+                    "the request line is longer than " + server.config().maxRequestLineBytes() + " bytes");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "headers_too_large", "the request headers are longer than " + server.config().maxHeaderBytes()
+                            + " bytes in all");
+        } else {
+            response = HttpResponses.error(ctx.alloc(), HttpResponseStatus.BAD_REQUEST, "bad_request",
+                    "the request could not be read: " + cause.getMessage());
+        }
+        router.send(ctx, request.protocolVersion(), false, response);
     }
 
     /**

@@ -64,9 +64,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private final ServerContext server;
     private final PublishRoute publish;
     private final HistoryRoute history;
-    /** Pipelined requests held while one is in flight; past this the client is misbehaving. */
-    private static final int MAX_PIPELINED = 16;
     private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
+    /** Pipelined requests held while one is in flight ({@code maxPipelinedRequests}); one more closes. */
+    private final int maxPipelined;
     private ConnectionLimits limits;
 
     private boolean counted;
@@ -91,6 +91,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         this.server = server;
         this.publish = new PublishRoute(server);
         this.history = new HistoryRoute(server);
+        this.maxPipelined = server.config().maxPipelinedRequests();
     }
 
     @Override
@@ -132,9 +133,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         if (inFlight || !pipelined.isEmpty()) {
-            if (pipelined.size() >= MAX_PIPELINED) {
+            if (pipelined.size() >= maxPipelined) {
                 request.release();
-                LOG.debug("{}: more than {} pipelined requests, closing", ctx.channel(), MAX_PIPELINED);
+                LOG.debug("{}: more than {} pipelined requests, closing", ctx.channel(), maxPipelined);
                 ctx.close();
                 return;
             }
@@ -184,7 +185,10 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         limits = ConnectionLimits.of(ctx.channel(), server.config());
     }
 
-
+    /** Whether a request is being answered or waits behind one. Event loop only. */
+    boolean answering() {
+        return inFlight || !pipelined.isEmpty();
+    }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         inFlight = true;
@@ -210,8 +214,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private boolean route(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (!request.decoderResult().isSuccess()) {
             closeAfterResponse = true;
-            sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "bad_request",
-                    "the request could not be read: " + request.decoderResult().cause().getMessage());
+            HttpLimits.sendDecoderFailure(ctx, request, this, server);
             return false;
         }
         if (!counted) {
@@ -254,6 +257,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             if (ctx.pipeline().get(HTTP_IDLE_HANDLER) != null) {
                 ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
             }
+            RequestDeadline.removeFrom(ctx.pipeline()); // frames are no HTTP requests; the handshake has a timeout
             // Added on the first upgrade request only, so plain HTTP connections carry no WebSocket state.
             WebSocketSupport.addHandlers(ctx.pipeline(), server.broker(), server.config(), server.metrics());
             ctx.fireChannelRead(request);

@@ -16,6 +16,7 @@ public final class LimitCounters {
     private final LongAdder wsCommandsRateLimited = new LongAdder();
     private final LongAdder wsPublishesRateLimited = new LongAdder();
     private final LongAdder rateLimitCloses = new LongAdder();
+    private final LongAdder requestTimeouts = new LongAdder();
 
     /** Counts a new connection refused because its address opened connections too fast. */
     public void connectionRateLimited() {
@@ -55,6 +56,11 @@ public final class LimitCounters {
     /** Counts a connection closed because it went on past its rate limits. */
     public void rateLimitClose() {
         rateLimitCloses.increment();
+    }
+
+    /** Counts a connection closed because a request did not arrive in full within the request timeout. */
+    public void requestTimeout() {
+        requestTimeouts.increment();
     }
 
     /** @return new connections refused for their address's connection rate */
@@ -97,6 +103,11 @@ public final class LimitCounters {
         return rateLimitCloses.sum();
     }
 
+    /** @return connections closed at the request deadline */
+    public long requestTimeouts() {
+        return requestTimeouts.sum();
+    }
+
     /**
      * Writes the counters as fields of the JSON object being written.
      *
@@ -113,5 +124,6 @@ public final class LimitCounters {
         g.writeNumberProperty("wsCommandsRateLimited", wsCommandsRateLimited());
         g.writeNumberProperty("wsPublishesRateLimited", wsPublishesRateLimited());
         g.writeNumberProperty("rateLimitCloses", rateLimitCloses());
+        g.writeNumberProperty("requestTimeouts", requestTimeouts());
     }
 }
