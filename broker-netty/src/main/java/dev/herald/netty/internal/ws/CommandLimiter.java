@@ -13,6 +13,17 @@ import dev.herald.netty.internal.LimitCounters;
  * <p>Not thread-safe: confined to the connection's event loop.
  */
 final class CommandLimiter {
+    /**
+     * Fired down the pipeline (by {@link PingLimiter}) when a client has gone on past its refusals; the session
+     * then closes with 1008.
+     */
+    static final Object LIMIT_EXCEEDED = new Object() {
+        @Override
+        public String toString() {
+            return "LIMIT_EXCEEDED";
+        }
+    };
+
     /** A refused command: the frame to send and whether to close the connection after it. */
     record Refusal(byte[] json, boolean close) {
     }

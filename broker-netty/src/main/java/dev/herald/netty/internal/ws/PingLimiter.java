@@ -2,17 +2,15 @@ package dev.herald.netty.internal.ws;
 
 import dev.herald.netty.internal.ConnectionLimits;
 import dev.herald.netty.internal.LimitCounters;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 
 /**
  * Before the WebSocket protocol handler, which answers ping frames by itself: a client ping takes a request permit
- * like a command does. A ping past the limit is dropped, unanswered; a client that goes on past its refusals (see
- * {@link ConnectionLimits}) is closed with 1008. Pongs are not counted: the protocol handler drops them.
+ * like a command does. A ping past the limit is dropped, unanswered; for a client that goes on past its refusals (see
+ * {@link ConnectionLimits}) it tells the session ({@link CommandLimiter#LIMIT_EXCEEDED}), which closes with 1008. Pongs are not counted: the protocol handler drops them.
  *
  * <p>One instance per connection; confined to its event loop.
  */
@@ -33,14 +31,10 @@ final class PingLimiter extends ChannelInboundHandlerAdapter {
         if (msg instanceof PingWebSocketFrame && limits.acquireRequest() > 0) {
             ReferenceCountUtil.release(msg);
             counters.wsCommandRateLimited();
-            if (limits.refuse() && !closing && ctx.channel().isActive()) {
+            if (limits.refuse() && !closing) {
                 closing = true;
                 counters.rateLimitClose();
-                ctx.channel().config().setAutoRead(false);
-                // From the tail, through the protocol handler, which then knows a close frame went out and does
-                // not send one of its own on close.
-                ctx.channel().writeAndFlush(new CloseWebSocketFrame(1008, "rate limit exceeded"))
-                        .addListener(ChannelFutureListener.CLOSE);
+                ctx.fireUserEventTriggered(CommandLimiter.LIMIT_EXCEEDED); // the session closes with 1008
             }
             return;
         }

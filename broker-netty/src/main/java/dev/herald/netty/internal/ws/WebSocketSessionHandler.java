@@ -21,6 +21,7 @@ import dev.herald.netty.internal.ServerMetrics;
 import dev.herald.netty.internal.ServerShutdownEvent;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -50,6 +51,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,6 +127,8 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             }
         } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE && sessionOpen) {
             closeSession(1001, "idle timeout");
+        } else if (evt == CommandLimiter.LIMIT_EXCEEDED) {
+            closeWhenAnswered(1008, "rate limit exceeded");
         } else if (evt instanceof ServerShutdownEvent) {
             // The router sends the 1001 close frame; delivery stops here so nothing follows it.
             stopDelivery();
@@ -236,6 +240,30 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * Sends a close frame and stops handling commands, but goes on reading (and dropping) what the client sends:
+     * the protocol handler closes the connection when the client answers the close, and a timer after
+     * {@value WebSocketSupport#CLOSE_FRAME_TIMEOUT_MILLIS} ms otherwise. A client that floods commands is still
+     * sending when it is closed; closing the socket under its data would reset the connection, and the client would
+     * likely never see the close frame that says why.
+     */
+    private void closeWhenAnswered(int code, String reason) {
+        if (closing) {
+            return;
+        }
+        stopDelivery();
+        if (!ctx.channel().isActive()) {
+            ctx.close();
+            return;
+        }
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        metrics.wsFramesOut(1);
+        ScheduledFuture<?> timeout = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, WebSocketSupport.CLOSE_FRAME_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.channel().closeFuture().addListener(f -> timeout.cancel(false));
+    }
+
     private void closeSlowConsumer() {
         if (!closing) {
             metrics.slowConsumerDisconnected();
@@ -279,7 +307,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         reply(refusal.json());
         metrics.errorSent();
         if (refusal.close()) {
-            closeSession(1008, "rate limit exceeded");
+            closeWhenAnswered(1008, "rate limit exceeded");
         }
         return true;
     }

@@ -60,6 +60,7 @@ class WebSocketLimitsTest {
         WebSocketServerProtocolConfig protocol = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.websocketPath())
                 .maxFramePayloadLength(config.maxFrameBytes())
+                .forceCloseTimeoutMillis(3000)
                 .build();
         ch = new EmbeddedChannel();
         ch.freezeTime();
@@ -168,8 +169,30 @@ class WebSocketLimitsTest {
         } finally {
             ReferenceCountUtil.release(close);
         }
-        assertFalse(ch.isActive());
         assertEquals(1, metrics.limits().rateLimitCloses());
+        // Still read, so that the client's data does not reset the connection before it sees the close; but no
+        // command is handled any more.
+        assertTrue(ch.isActive());
+        send("{\"action\":\"ping\"}");
+        ch.runPendingTasks();
+        assertNull(ch.readOutbound(), "nothing after the close frame");
+        ch.advanceTimeBy(3, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertFalse(ch.isActive(), "closed by the protocol handler's close timeout, the client never answered");
+    }
+
+    @Test
+    void aClientThatAnswersTheCloseIsClosedAtOnce() {
+        open(b -> b.requestRateLimit(RateLimit.perSecond(0.01, 1)));
+        for (int i = 0; i <= ConnectionLimits.REFUSALS_BURST + 1; i++) {
+            send("{\"action\":\"ping\"}");
+        }
+        ch.runPendingTasks();
+        releaseAll();
+        assertTrue(ch.isActive());
+        ch.writeInbound(new CloseWebSocketFrame(1000, "ok"));
+        ch.runPendingTasks();
+        assertFalse(ch.isActive());
     }
 
     @Test
@@ -199,21 +222,27 @@ class WebSocketLimitsTest {
         assertNull(ch.readOutbound(), "past the limit: dropped, no pong");
         assertEquals(1, metrics.limits().wsCommandsRateLimited());
         assertRateLimited(exchange("{\"action\":\"ping\"}"));
+        Object close = null;
         int pings = 0;
-        while (ch.isOpen() && pings < 2 * ConnectionLimits.REFUSALS_BURST) {
+        while (close == null && pings < 2 * ConnectionLimits.REFUSALS_BURST) {
             ch.writeInbound(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {4})));
             pings++;
+            ch.runPendingTasks();
+            close = ch.readOutbound();
         }
         assertEquals(ConnectionLimits.REFUSALS_BURST - 1, pings, "two refusals were used above; the next 48 are "
                 + "allowed and the 49th closes");
-        Object close = ch.readOutbound();
         assertInstanceOf(CloseWebSocketFrame.class, close);
         try {
             assertEquals(1008, ((CloseWebSocketFrame) close).statusCode());
         } finally {
             ReferenceCountUtil.release(close);
         }
-        assertFalse(ch.isActive());
-        assertNull(ch.readOutbound(), "one close frame only");
+        for (int i = 0; i < 10; i++) {
+            ch.writeInbound(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {5})));
+        }
+        ch.runPendingTasks();
+        assertNull(ch.readOutbound(), "one close frame only, and no pongs after it");
+        assertEquals(1, metrics.limits().rateLimitCloses());
     }
 }
