@@ -5,6 +5,7 @@ import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.auth.Authorizer;
 import dev.herald.netty.internal.HttpRequestRouter;
 import dev.herald.netty.internal.JsonHttpObjectAggregator;
+import dev.herald.netty.internal.RequestDeadline;
 import dev.herald.netty.internal.RequestProgress;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
@@ -14,6 +15,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -25,9 +27,15 @@ import java.util.function.Supplier;
  * Sets up the Herald HTTP and WebSocket protocol on each accepted connection, for applications that run their own
  * Netty {@code ServerBootstrap}: pass it to {@code childHandler(...)}. {@link HeraldServer} uses it too.
  *
+ * <p>A new connection is first checked against its client address's limits
+ * ({@link HeraldServerConfig#connectionRateLimit()}, {@link HeraldServerConfig#maxConnectionsPerAddress()}); one
+ * past them is reset at once, with nothing set up for it.
+ *
  * <p>Pipeline: with {@linkplain Builder#sslContext TLS}, first an {@code SslHandler} (its handshake bounded by
- * {@link HeraldServerConfig#handshakeTimeout()}) and a handler that counts failed handshakes; then the HTTP codec,
- * HTTP aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router (connection limit, origin
+ * {@link HeraldServerConfig#handshakeTimeout()}) and a handler that counts failed handshakes; then the request
+ * deadline ({@link HeraldServerConfig#requestTimeout()}), the HTTP codec (request line and headers bounded by
+ * {@link HeraldServerConfig#maxRequestLineBytes()} and {@link HeraldServerConfig#maxHeaderBytes()}), the HTTP
+ * aggregator bounded by {@link HeraldServerConfig#maxHttpBodyBytes()}, the HTTP router (connection limit, origin
  * check, HTTP routes; idle HTTP connections close after {@link HeraldServerConfig#idleTimeout()}). The router adds
  * the WebSocket handlers at the end of the pipeline when a request for {@link HeraldServerConfig#websocketPath()}
  * arrives, and passes the request on to them; handlers an application adds after the router therefore come before
@@ -81,6 +89,9 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
     @Override
     protected void initChannel(Channel ch) {
         HeraldServerConfig config = server.config();
+        if (!server.addressLimiter().admit(ch, server.metrics().limits())) {
+            return; // refused for its address: reset, and nothing built for it
+        }
         server.register(ch);
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(config.writeBufferLowWaterMark(),
                 config.writeBufferHighWaterMark()));
@@ -88,7 +99,12 @@ public final class HeraldChannelInitializer extends ChannelInitializer<Channel> 
             TlsSupport.addHandlers(ch, sslContext, config.handshakeTimeout(), tlsMonitor);
         }
         ChannelPipeline pipeline = ch.pipeline();
-        pipeline.addLast("http-codec", new HttpServerCodec());
+        RequestDeadline deadline = new RequestDeadline(config.requestTimeout(), server.metrics());
+        pipeline.addLast(RequestDeadline.NAME, deadline);
+        pipeline.addLast("http-codec", new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(config.maxRequestLineBytes())
+                .setMaxHeaderSize(config.maxHeaderBytes())));
+        pipeline.addLast(RequestDeadline.END_NAME, deadline.end());
         pipeline.addLast(RequestProgress.NAME, new RequestProgress());
         pipeline.addLast("http-aggregator", new JsonHttpObjectAggregator(config.maxHttpBodyBytes(), server));
         pipeline.addLast(HttpRequestRouter.HTTP_IDLE_HANDLER, new IdleStateHandler(

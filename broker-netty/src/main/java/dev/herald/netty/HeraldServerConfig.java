@@ -16,6 +16,12 @@ import java.util.Objects;
  * 60 s of silence, 10 s for each of the TLS and WebSocket handshakes, 1024 queued messages per connection, write
  * buffer water marks of 128 KiB and 256 KiB, {@link SlowConsumerPolicy#DISCONNECT}, 10 s to shut down, history
  * pages of at most 1000 messages, and no demo page.
+ *
+ * <p>Abuse limits, so that the server can face the internet, are on by default with generous values: per
+ * connection 200 requests (HTTP requests and WebSocket commands) per second with bursts of 400, and 100 publishes
+ * per second with bursts of 200; per client address 50 new connections per second with bursts of 200, and at most
+ * 1000 open connections; a request's head and body must arrive within 10 s of its first byte; request lines of at
+ * most 8 KiB, headers of at most 16 KiB in all, and at most 16 pipelined requests waiting per connection.
  */
 public final class HeraldServerConfig {
     private static final HeraldServerConfig DEFAULTS = new Builder().build();
@@ -39,6 +45,14 @@ public final class HeraldServerConfig {
     private final int historyLimit;
     private final boolean demoPage;
     private final String nodeId;
+    private final RateLimit requestRateLimit;
+    private final RateLimit publishRateLimit;
+    private final RateLimit connectionRateLimit;
+    private final int maxConnectionsPerAddress;
+    private final Duration requestTimeout;
+    private final int maxRequestLineBytes;
+    private final int maxHeaderBytes;
+    private final int maxPipelinedRequests;
 
     private HeraldServerConfig(Builder b) {
         host = b.host != null ? b.host : "0.0.0.0";
@@ -60,6 +74,14 @@ public final class HeraldServerConfig {
         historyLimit = b.historyLimit != null ? b.historyLimit : 1000;
         demoPage = b.demoPage != null && b.demoPage;
         nodeId = b.nodeId;
+        requestRateLimit = b.requestRateLimit != null ? b.requestRateLimit : RateLimit.perSecond(200, 400);
+        publishRateLimit = b.publishRateLimit != null ? b.publishRateLimit : RateLimit.perSecond(100, 200);
+        connectionRateLimit = b.connectionRateLimit != null ? b.connectionRateLimit : RateLimit.perSecond(50, 200);
+        maxConnectionsPerAddress = b.maxConnectionsPerAddress != null ? b.maxConnectionsPerAddress : 1000;
+        requestTimeout = b.requestTimeout != null ? b.requestTimeout : Duration.ofSeconds(10);
+        maxRequestLineBytes = b.maxRequestLineBytes != null ? b.maxRequestLineBytes : 8 << 10;
+        maxHeaderBytes = b.maxHeaderBytes != null ? b.maxHeaderBytes : 16 << 10;
+        maxPipelinedRequests = b.maxPipelinedRequests != null ? b.maxPipelinedRequests : 16;
         if (writeBufferLowWaterMark > writeBufferHighWaterMark) {
             throw new IllegalArgumentException("writeBufferLowWaterMark " + writeBufferLowWaterMark
                     + " must not exceed writeBufferHighWaterMark " + writeBufferHighWaterMark);
@@ -256,6 +278,85 @@ public final class HeraldServerConfig {
         return nodeId;
     }
 
+    /**
+     * Each connection's limit on requests: every HTTP request, and every WebSocket command and ping. Past it a
+     * request gets 429 and a command an {@code error} frame with code {@code rate_limited}.
+     *
+     * @return the rate and burst, or {@link RateLimit#off()}
+     */
+    public RateLimit requestRateLimit() {
+        return requestRateLimit;
+    }
+
+    /**
+     * Each connection's limit on publishes, over HTTP or WebSocket (a publish also counts as a request).
+     *
+     * @return the rate and burst, or {@link RateLimit#off()}
+     */
+    public RateLimit publishRateLimit() {
+        return publishRateLimit;
+    }
+
+    /**
+     * Each client address's limit on new connections (IPv6 addresses count by their /64 prefix). A connection
+     * past it is closed as soon as it is accepted, without a response.
+     *
+     * @return the rate and burst, or {@link RateLimit#off()}
+     */
+    public RateLimit connectionRateLimit() {
+        return connectionRateLimit;
+    }
+
+    /**
+     * The most connections one client address may hold open (IPv6 addresses count by their /64 prefix). A
+     * connection past it is closed as soon as it is accepted, without a response.
+     *
+     * @return the bound; 0 means no per-address bound
+     */
+    public int maxConnectionsPerAddress() {
+        return maxConnectionsPerAddress;
+    }
+
+    /**
+     * The longest an HTTP request may take to arrive, from its first byte to its last: head and body. A request
+     * that takes longer gets 408 and its connection is closed.
+     *
+     * @return the timeout, positive
+     */
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    /**
+     * The longest HTTP request line ({@code GET /path?query HTTP/1.1}) accepted; a longer one gets 414 and the
+     * connection is closed.
+     *
+     * @return bytes
+     */
+    public int maxRequestLineBytes() {
+        return maxRequestLineBytes;
+    }
+
+    /**
+     * The most bytes of HTTP headers accepted in one request, all header lines together; more get 431 and the
+     * connection is closed.
+     *
+     * @return bytes
+     */
+    public int maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    /**
+     * The most HTTP requests a connection may have waiting while one is answered (pipelining); one more closes
+     * the connection.
+     *
+     * @return the bound
+     */
+    public int maxPipelinedRequests() {
+        return maxPipelinedRequests;
+    }
+
     @Override
     public String toString() {
         return "HeraldServerConfig{host=" + host + ", port=" + port + ", websocketPath=" + websocketPath
@@ -268,6 +369,11 @@ public final class HeraldServerConfig {
                 + ", writeBufferHighWaterMark=" + writeBufferHighWaterMark
                 + ", slowConsumerPolicy=" + slowConsumerPolicy + ", shutdownTimeout=" + shutdownTimeout
                 + ", historyLimit=" + historyLimit + ", demoPage=" + demoPage
+                + ", requestRateLimit=" + requestRateLimit + ", publishRateLimit=" + publishRateLimit
+                + ", connectionRateLimit=" + connectionRateLimit
+                + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress + ", requestTimeout=" + requestTimeout
+                + ", maxRequestLineBytes=" + maxRequestLineBytes + ", maxHeaderBytes=" + maxHeaderBytes
+                + ", maxPipelinedRequests=" + maxPipelinedRequests
                 + (nodeId != null ? ", nodeId=" + nodeId : "") + '}';
     }
 
@@ -295,6 +401,14 @@ public final class HeraldServerConfig {
         private Integer historyLimit;
         private Boolean demoPage;
         private String nodeId;
+        private RateLimit requestRateLimit;
+        private RateLimit publishRateLimit;
+        private RateLimit connectionRateLimit;
+        private Integer maxConnectionsPerAddress;
+        private Duration requestTimeout;
+        private Integer maxRequestLineBytes;
+        private Integer maxHeaderBytes;
+        private Integer maxPipelinedRequests;
 
         private Builder() {
         }
@@ -596,6 +710,119 @@ public final class HeraldServerConfig {
                         + "was '" + nodeId + "'");
             }
             this.nodeId = nodeId;
+            return this;
+        }
+
+        /**
+         * Each connection's limit on requests: every HTTP request, every WebSocket command and ping (default 200 per
+         * second, bursts of 400). A request past it gets 429 with {@code Retry-After}, a command an {@code error}
+         * frame with code {@code rate_limited}; a connection that goes on regardless is closed.
+         *
+         * @param limit the rate and burst, or {@link RateLimit#off()}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder requestRateLimit(RateLimit limit) {
+            requireUnset(requestRateLimit, "requestRateLimit");
+            requestRateLimit = Objects.requireNonNull(limit, "limit");
+            return this;
+        }
+
+        /**
+         * Each connection's limit on publishes, over HTTP or WebSocket (default 100 per second, bursts of 200).
+         *
+         * @param limit the rate and burst, or {@link RateLimit#off()}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder publishRateLimit(RateLimit limit) {
+            requireUnset(publishRateLimit, "publishRateLimit");
+            publishRateLimit = Objects.requireNonNull(limit, "limit");
+            return this;
+        }
+
+        /**
+         * Each client address's limit on new connections (default 50 per second, bursts of 200). Behind a reverse
+         * proxy every client has the proxy's address: raise it or turn it off there.
+         *
+         * @param limit the rate and burst, or {@link RateLimit#off()}
+         * @return this builder
+         * @throws IllegalStateException if already set
+         */
+        public Builder connectionRateLimit(RateLimit limit) {
+            requireUnset(connectionRateLimit, "connectionRateLimit");
+            connectionRateLimit = Objects.requireNonNull(limit, "limit");
+            return this;
+        }
+
+        /**
+         * The most connections one client address may hold open (default 1000). Behind a reverse proxy every
+         * client has the proxy's address: raise it or turn it off there.
+         *
+         * @param connections at least 0; 0 means no per-address bound
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxConnectionsPerAddress(int connections) {
+            requireUnset(maxConnectionsPerAddress, "maxConnectionsPerAddress");
+            maxConnectionsPerAddress = requireAtLeast(connections, 0, "maxConnectionsPerAddress");
+            return this;
+        }
+
+        /**
+         * The longest an HTTP request may take to arrive, head and body, from its first byte (default 10 s).
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         * @throws IllegalStateException    if already set
+         */
+        public Builder requestTimeout(Duration timeout) {
+            requireUnset(requestTimeout, "requestTimeout");
+            requestTimeout = requirePositive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * The longest HTTP request line accepted (default 8 KiB).
+         *
+         * @param bytes at least 64
+         * @return this builder
+         * @throws IllegalArgumentException if less than 64
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxRequestLineBytes(int bytes) {
+            requireUnset(maxRequestLineBytes, "maxRequestLineBytes");
+            maxRequestLineBytes = requireAtLeast(bytes, 64, "maxRequestLineBytes");
+            return this;
+        }
+
+        /**
+         * The most bytes of HTTP headers accepted in one request, all lines together (default 16 KiB).
+         *
+         * @param bytes at least 256
+         * @return this builder
+         * @throws IllegalArgumentException if less than 256
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxHeaderBytes(int bytes) {
+            requireUnset(maxHeaderBytes, "maxHeaderBytes");
+            maxHeaderBytes = requireAtLeast(bytes, 256, "maxHeaderBytes");
+            return this;
+        }
+
+        /**
+         * The most HTTP requests a connection may have waiting while one is answered (default 16).
+         *
+         * @param requests at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if less than 1
+         * @throws IllegalStateException    if already set
+         */
+        public Builder maxPipelinedRequests(int requests) {
+            requireUnset(maxPipelinedRequests, "maxPipelinedRequests");
+            maxPipelinedRequests = requireAtLeast(requests, 1, "maxPipelinedRequests");
             return this;
         }
 

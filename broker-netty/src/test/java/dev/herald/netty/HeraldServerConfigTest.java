@@ -35,6 +35,37 @@ class HeraldServerConfigTest {
     }
 
     @Test
+    void abuseLimitsAreOnByDefaultWithGenerousValues() {
+        HeraldServerConfig c = HeraldServerConfig.defaults();
+        assertEquals(RateLimit.perSecond(200, 400), c.requestRateLimit());
+        assertEquals(RateLimit.perSecond(100, 200), c.publishRateLimit());
+        assertEquals(RateLimit.perSecond(50, 200), c.connectionRateLimit());
+        assertEquals(1000, c.maxConnectionsPerAddress());
+        assertEquals(Duration.ofSeconds(10), c.requestTimeout());
+        assertEquals(8 << 10, c.maxRequestLineBytes());
+        assertEquals(16 << 10, c.maxHeaderBytes());
+        assertEquals(16, c.maxPipelinedRequests());
+        HeraldServerConfig set = HeraldServerConfig.builder().requestRateLimit(RateLimit.off())
+                .publishRateLimit(RateLimit.perSecond(0.5, 1)).connectionRateLimit(RateLimit.off())
+                .maxConnectionsPerAddress(0).requestTimeout(Duration.ofMillis(1500)).maxRequestLineBytes(64)
+                .maxHeaderBytes(256).maxPipelinedRequests(1).build();
+        assertTrue(set.requestRateLimit().isOff());
+        assertEquals(RateLimit.perSecond(0.5, 1), set.publishRateLimit());
+        assertEquals(0, set.maxConnectionsPerAddress());
+        assertEquals(Duration.ofMillis(1500), set.requestTimeout());
+        assertEquals(1, set.maxPipelinedRequests());
+        assertTrue(set.toString().contains("publishRateLimit=0.5/s burst 1"), set.toString());
+        assertTrue(set.toString().contains("requestRateLimit=off"), set.toString());
+        assertBad(b -> b.maxConnectionsPerAddress(-1), "maxConnectionsPerAddress");
+        assertBad(b -> b.requestTimeout(Duration.ZERO), "requestTimeout");
+        assertBad(b -> b.maxRequestLineBytes(63), "63");
+        assertBad(b -> b.maxHeaderBytes(255), "255");
+        assertBad(b -> b.maxPipelinedRequests(0), "maxPipelinedRequests");
+        assertThrows(IllegalStateException.class, () -> HeraldServerConfig.builder().requestRateLimit(RateLimit.off())
+                .requestRateLimit(RateLimit.off()));
+    }
+
+    @Test
     void everySettingIsKept() {
         List<String> origins = new ArrayList<>(List.of("https://*.example.com"));
         HeraldServerConfig c = HeraldServerConfig.builder().host("127.0.0.1").port(0).websocketPath("/stream")

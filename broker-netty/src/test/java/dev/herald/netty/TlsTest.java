@@ -11,6 +11,7 @@ import dev.herald.core.Broker;
 import dev.herald.core.HistoryQuery;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.netty.internal.ServerMetrics;
+import dev.herald.netty.internal.RequestDeadline;
 import dev.herald.netty.internal.TlsSupport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -278,7 +279,7 @@ class TlsTest {
                     .builder(broker, HeraldServerConfig.defaults()).sslContext(sslContext).build();
             EmbeddedChannel ch = new EmbeddedChannel(DefaultChannelId.newInstance(), initializer);
             assertInstanceOf(SslHandler.class, ch.pipeline().first());
-            assertEquals(List.of(TlsSupport.SSL_HANDLER_NAME, TlsSupport.MONITOR_NAME, "http-codec"),
+            assertEquals(List.of(TlsSupport.SSL_HANDLER_NAME, TlsSupport.MONITOR_NAME, RequestDeadline.NAME),
                     ch.pipeline().names().subList(0, 3));
             assertEquals(HeraldServerConfig.defaults().handshakeTimeout().toMillis(),
                     ch.pipeline().get(SslHandler.class).getHandshakeTimeoutMillis());

@@ -4,6 +4,7 @@ import dev.herald.core.Broker;
 import dev.herald.core.BrokerBuilder;
 import dev.herald.core.policy.HistoryPolicy;
 import dev.herald.netty.HeraldServerConfig;
+import dev.herald.netty.RateLimit;
 import dev.herald.netty.RawJson;
 import dev.herald.netty.SlowConsumerPolicy;
 import dev.herald.netty.auth.Authorizer;
@@ -80,6 +81,17 @@ public final class HeraldMain implements Callable<Integer> {
     static final String MAX_FRAME_BYTES = "64KiB";
     static final String MAX_SUBSCRIPTIONS = "100";
     static final String MAX_HTTP_BODY_BYTES = "1MiB";
+    static final String MAX_CONNECTIONS_PER_ADDRESS = "1000";
+    static final String CONNECTION_RATE = "50";
+    static final String CONNECTION_BURST = "200";
+    static final String REQUEST_RATE = "200";
+    static final String REQUEST_BURST = "400";
+    static final String PUBLISH_RATE = "100";
+    static final String PUBLISH_BURST = "200";
+    static final String REQUEST_TIMEOUT = "10s";
+    static final String MAX_REQUEST_LINE_BYTES = "8KiB";
+    static final String MAX_HEADER_BYTES = "16KiB";
+    static final String MAX_PIPELINED_REQUESTS = "16";
     static final String HISTORY_PAGE_LIMIT = "1000";
     static final String SHUTDOWN_TIMEOUT = "10s";
     static final String DEMO_PAGE = "true";
@@ -209,6 +221,76 @@ public final class HeraldMain implements Callable<Integer> {
             description = "Most topics one WebSocket connection may subscribe to. "
                     + "[HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION, default " + MAX_SUBSCRIPTIONS + "]")
     int maxSubscriptionsPerConnection;
+
+    @Option(names = "--max-connections-per-address", paramLabel = "N",
+            defaultValue = "${env:HERALD_MAX_CONNECTIONS_PER_ADDRESS:-" + MAX_CONNECTIONS_PER_ADDRESS + "}",
+            description = "Most open connections from one client address (IPv6: one /64); more are reset at once; "
+                    + "0 means no per-address limit (behind a reverse proxy, every client has its address). "
+                    + "[HERALD_MAX_CONNECTIONS_PER_ADDRESS, default " + MAX_CONNECTIONS_PER_ADDRESS + "]")
+    int maxConnectionsPerAddress;
+
+    @Option(names = "--connection-rate", paramLabel = "PER_SECOND",
+            defaultValue = "${env:HERALD_CONNECTION_RATE:-" + CONNECTION_RATE + "}",
+            description = "New connections per second from one client address; more are reset at once; 0 turns "
+                    + "the limit off. [HERALD_CONNECTION_RATE, default " + CONNECTION_RATE + "]")
+    double connectionRate;
+
+    @Option(names = "--connection-burst", paramLabel = "N",
+            defaultValue = "${env:HERALD_CONNECTION_BURST:-" + CONNECTION_BURST + "}",
+            description = "New connections one client address may open at once, above --connection-rate. "
+                    + "[HERALD_CONNECTION_BURST, default " + CONNECTION_BURST + "]")
+    int connectionBurst;
+
+    @Option(names = "--request-rate", paramLabel = "PER_SECOND",
+            defaultValue = "${env:HERALD_REQUEST_RATE:-" + REQUEST_RATE + "}",
+            description = "Requests per second per connection: HTTP requests, WebSocket commands and pings; more get "
+                    + "429 or a rate_limited error; 0 turns the limit off. [HERALD_REQUEST_RATE, default "
+                    + REQUEST_RATE + "]")
+    double requestRate;
+
+    @Option(names = "--request-burst", paramLabel = "N",
+            defaultValue = "${env:HERALD_REQUEST_BURST:-" + REQUEST_BURST + "}",
+            description = "Requests one connection may send at once, above --request-rate. [HERALD_REQUEST_BURST, "
+                    + "default " + REQUEST_BURST + "]")
+    int requestBurst;
+
+    @Option(names = "--publish-rate", paramLabel = "PER_SECOND",
+            defaultValue = "${env:HERALD_PUBLISH_RATE:-" + PUBLISH_RATE + "}",
+            description = "Publishes per second per connection, over HTTP or WebSocket; more get 429 or a "
+                    + "rate_limited error; 0 turns the limit off. [HERALD_PUBLISH_RATE, default " + PUBLISH_RATE + "]")
+    double publishRate;
+
+    @Option(names = "--publish-burst", paramLabel = "N",
+            defaultValue = "${env:HERALD_PUBLISH_BURST:-" + PUBLISH_BURST + "}",
+            description = "Publishes one connection may send at once, above --publish-rate. [HERALD_PUBLISH_BURST, "
+                    + "default " + PUBLISH_BURST + "]")
+    int publishBurst;
+
+    @Option(names = "--request-timeout", paramLabel = "DURATION", converter = OptionValues.DurationConverter.class,
+            defaultValue = "${env:HERALD_REQUEST_TIMEOUT:-" + REQUEST_TIMEOUT + "}",
+            description = "Longest an HTTP request may take to arrive, head and body, from its first byte; a "
+                    + "slower one gets 408 and its connection is closed. [HERALD_REQUEST_TIMEOUT, default "
+                    + REQUEST_TIMEOUT + "]")
+    Duration requestTimeout;
+
+    @Option(names = "--max-request-line-bytes", paramLabel = "SIZE",
+            converter = OptionValues.IntSizeConverter.class,
+            defaultValue = "${env:HERALD_MAX_REQUEST_LINE_BYTES:-" + MAX_REQUEST_LINE_BYTES + "}",
+            description = "Longest HTTP request line (method, path with query, version); a longer one gets 414. "
+                    + "[HERALD_MAX_REQUEST_LINE_BYTES, default " + MAX_REQUEST_LINE_BYTES + "]")
+    int maxRequestLineBytes;
+
+    @Option(names = "--max-header-bytes", paramLabel = "SIZE", converter = OptionValues.IntSizeConverter.class,
+            defaultValue = "${env:HERALD_MAX_HEADER_BYTES:-" + MAX_HEADER_BYTES + "}",
+            description = "Most bytes of HTTP headers in one request, all lines together; more get 431. "
+                    + "[HERALD_MAX_HEADER_BYTES, default " + MAX_HEADER_BYTES + "]")
+    int maxHeaderBytes;
+
+    @Option(names = "--max-pipelined-requests", paramLabel = "N",
+            defaultValue = "${env:HERALD_MAX_PIPELINED_REQUESTS:-" + MAX_PIPELINED_REQUESTS + "}",
+            description = "Most HTTP requests one connection may have waiting while one is answered; one more "
+                    + "closes it. [HERALD_MAX_PIPELINED_REQUESTS, default " + MAX_PIPELINED_REQUESTS + "]")
+    int maxPipelinedRequests;
 
     @Option(names = "--max-http-body-bytes", paramLabel = "SIZE", converter = OptionValues.IntSizeConverter.class,
             defaultValue = "${env:HERALD_MAX_HTTP_BODY_BYTES:-" + MAX_HTTP_BODY_BYTES + "}",
@@ -477,6 +559,14 @@ public final class HeraldMain implements Callable<Integer> {
         set("--max-subscriptions-per-connection",
                 () -> b.maxSubscriptionsPerConnection(maxSubscriptionsPerConnection));
         set("--max-http-body-bytes", () -> b.maxHttpBodyBytes(maxHttpBodyBytes));
+        set("--max-connections-per-address", () -> b.maxConnectionsPerAddress(maxConnectionsPerAddress));
+        b.connectionRateLimit(rateLimit("--connection-rate", connectionRate, "--connection-burst", connectionBurst));
+        b.requestRateLimit(rateLimit("--request-rate", requestRate, "--request-burst", requestBurst));
+        b.publishRateLimit(rateLimit("--publish-rate", publishRate, "--publish-burst", publishBurst));
+        set("--request-timeout", () -> b.requestTimeout(requestTimeout));
+        set("--max-request-line-bytes", () -> b.maxRequestLineBytes(maxRequestLineBytes));
+        set("--max-header-bytes", () -> b.maxHeaderBytes(maxHeaderBytes));
+        set("--max-pipelined-requests", () -> b.maxPipelinedRequests(maxPipelinedRequests));
         set("--history-page-limit", () -> b.historyLimit(historyPageLimit));
         set("--shutdown-timeout", () -> b.shutdownTimeout(shutdownTimeout));
         set("--demo-page", () -> b.demoPage(demoPage));
@@ -488,6 +578,24 @@ public final class HeraldMain implements Callable<Integer> {
             // The only cross-setting rule: the low water mark may not pass the high one.
             throw new ParameterException(spec.commandLine(),
                     "Invalid values for options '--write-buffer-low' and '--write-buffer-high': " + e.getMessage());
+        }
+    }
+
+    /** A rate and its burst from two options; a rate of 0 is no limit, and then the burst is not used. */
+    private RateLimit rateLimit(String rateOption, double rate, String burstOption, int burst) {
+        if (rate == 0) {
+            return RateLimit.off();
+        }
+        if (!(rate > 0)) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '" + rateOption
+                    + "': must be 0 (no limit) or more, was " + rate);
+        }
+        requireAtLeast(burstOption, burst, 1);
+        try {
+            return RateLimit.perSecond(rate, burst);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "Invalid values for options '" + rateOption + "' and '"
+                    + burstOption + "': " + e.getMessage());
         }
     }
 

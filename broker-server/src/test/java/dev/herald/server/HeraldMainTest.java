@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.herald.netty.HeraldServerConfig;
+import dev.herald.netty.RateLimit;
 import dev.herald.netty.SlowConsumerPolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -74,6 +75,14 @@ class HeraldMainTest {
         assertEquals(library.slowConsumerPolicy(), config.slowConsumerPolicy());
         assertEquals(library.shutdownTimeout(), config.shutdownTimeout());
         assertEquals(library.historyLimit(), config.historyLimit());
+        assertEquals(library.maxConnectionsPerAddress(), config.maxConnectionsPerAddress());
+        assertEquals(library.connectionRateLimit(), config.connectionRateLimit());
+        assertEquals(library.requestRateLimit(), config.requestRateLimit());
+        assertEquals(library.publishRateLimit(), config.publishRateLimit());
+        assertEquals(library.requestTimeout(), config.requestTimeout());
+        assertEquals(library.maxRequestLineBytes(), config.maxRequestLineBytes());
+        assertEquals(library.maxHeaderBytes(), config.maxHeaderBytes());
+        assertEquals(library.maxPipelinedRequests(), config.maxPipelinedRequests());
         assertFalse(library.demoPage(), "the library does not serve the demo page unless asked");
         assertTrue(config.demoPage(), "the standalone server serves it by default");
         assertEquals(1000, main.historyCount);
@@ -92,7 +101,10 @@ class HeraldMainTest {
                 "--heartbeat-interval", "5s", "--idle-timeout", "1m", "--handshake-timeout", "500ms",
                 "--max-connections", "7", "--max-frame-bytes", "1KiB", "--max-subscriptions-per-connection", "3",
                 "--max-http-body-bytes", "4096", "--history-page-limit", "20", "--shutdown-timeout", "PT2S",
-                "--no-demo-page");
+                "--no-demo-page", "--max-connections-per-address", "5", "--connection-rate", "2.5",
+                "--connection-burst", "6", "--request-rate", "30", "--request-burst", "31", "--publish-rate", "0",
+                "--publish-burst", "0", "--request-timeout", "3s", "--max-request-line-bytes", "2KiB",
+                "--max-header-bytes", "4KiB", "--max-pipelined-requests", "4");
         HeraldServerConfig config = main.serverConfig();
         assertEquals("127.0.0.1", config.host());
         assertEquals(0, config.port());
@@ -112,6 +124,14 @@ class HeraldMainTest {
         assertEquals(20, config.historyLimit());
         assertEquals(Duration.ofSeconds(2), config.shutdownTimeout());
         assertFalse(config.demoPage());
+        assertEquals(5, config.maxConnectionsPerAddress());
+        assertEquals(RateLimit.perSecond(2.5, 6), config.connectionRateLimit());
+        assertEquals(RateLimit.perSecond(30, 31), config.requestRateLimit());
+        assertTrue(config.publishRateLimit().isOff(), "a rate of 0 turns the limit off, whatever the burst");
+        assertEquals(Duration.ofSeconds(3), config.requestTimeout());
+        assertEquals(2048, config.maxRequestLineBytes());
+        assertEquals(4096, config.maxHeaderBytes());
+        assertEquals(4, config.maxPipelinedRequests());
         assertEquals(50, main.historyCount);
         assertEquals(Duration.ofMinutes(5), main.historyAge);
         assertEquals(2L << 20, main.historyBytes);
@@ -172,6 +192,17 @@ class HeraldMainTest {
                 new Case("--tls-cert-file", new String[] {"--tls-key-file", "key.pem"}),
                 new Case("--tls-cert-file", new String[] {"--tls-cert-file", "no-such-cert.pem", "--tls-key-file",
                     "no-such-key.pem"}),
+                new Case("--request-rate", new String[] {"--request-rate", "-1"}),
+                new Case("--request-rate", new String[] {"--request-rate", "often"}),
+                new Case("--request-burst", new String[] {"--request-burst", "0"}),
+                new Case("--publish-rate", new String[] {"--publish-rate", "0.000000001", "--publish-burst",
+                    "2000000000"}),
+                new Case("--connection-burst", new String[] {"--connection-burst", "-3"}),
+                new Case("--max-connections-per-address", new String[] {"--max-connections-per-address", "-1"}),
+                new Case("--request-timeout", new String[] {"--request-timeout", "0"}),
+                new Case("--max-request-line-bytes", new String[] {"--max-request-line-bytes", "10"}),
+                new Case("--max-header-bytes", new String[] {"--max-header-bytes", "100"}),
+                new Case("--max-pipelined-requests", new String[] {"--max-pipelined-requests", "0"}),
                 new Case("--redis-topic-ttl", new String[] {"--redis", "redis://127.0.0.1:1", "--history-age", "40d"}));
         for (Case c : cases) {
             Run r = run(withLoopbackPortZero(c.args()));
@@ -223,7 +254,7 @@ class HeraldMainTest {
             assertTrue(help.contains("[" + env + ", default"), "help shows " + env + " and its default");
             checked++;
         }
-        assertEquals(37, checked, "every option is checked");
+        assertEquals(48, checked, "every option is checked");
         assertTrue(help.contains("--redis"), "help tells how to share topics through Redis");
         assertTrue(help.contains("ulimit -n"), "help tells how to raise the open-file limit");
     }

@@ -70,7 +70,10 @@ final class NodeProcess implements AutoCloseable {
                 "-Xmx256m", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), HeraldMain.class.getName(),
                 "--host", "127.0.0.1", "--port", "0", "--redis", redisUri, "--node-id", id,
-                "--history-count", "100000"));
+                "--history-count", "100000",
+                // A load test of the engine from one machine: the per-connection and per-address limits are off.
+                "--request-rate", "0", "--publish-rate", "0", "--connection-rate", "0",
+                "--max-connections-per-address", "0"));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("HERALD_"));
         return new NodeProcess(id, pb.start());

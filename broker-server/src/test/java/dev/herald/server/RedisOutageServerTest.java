@@ -62,8 +62,9 @@ class RedisOutageServerTest {
         RedisAvailability.assumeRedisInstalled();
         redis = RedisServer.start(RedisServer.Options.defaults().appendOnly(true));
         for (String id : List.of("n1", "n2")) {
+            // The publishers push as fast as the nodes take it, far past the per-connection rates: limits off.
             nodes.add(HeraldMain.start("--host", "127.0.0.1", "--port", "0", "--redis", redis.uri(),
-                    "--node-id", id, "--history-count", "100000"));
+                    "--node-id", id, "--history-count", "100000", "--request-rate", "0", "--publish-rate", "0"));
         }
     }
 

@@ -54,8 +54,9 @@ class SeveralNodesTest {
         RedisAvailability.assumeRedisInstalled();
         List<String> redisOptions = startRedis();
         for (String id : NODE_IDS) {
+            // The publishers push as fast as the nodes take it, far past the per-connection rates: limits off.
             List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--node-id", id,
-                    "--history-count", "100000"));
+                    "--history-count", "100000", "--request-rate", "0", "--publish-rate", "0"));
             args.addAll(redisOptions);
             nodes.add(HeraldMain.start(args.toArray(String[]::new)));
         }

@@ -5,6 +5,7 @@ import dev.herald.core.Broker;
 import dev.herald.core.spi.EngineStatus;
 import dev.herald.netty.HeraldServer;
 import dev.herald.netty.HeraldServerConfig;
+import dev.herald.netty.RateLimit;
 import dev.herald.netty.RawJson;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
@@ -16,7 +17,8 @@ import java.util.function.Supplier;
  * Runs {@link HeraldServer} with its default in-memory broker for the load generator, in its own process so its
  * CPU time and memory can be read from {@code /proc}. It uses the same number of worker event loops and the same
  * transport as the reference server, so the two are compared on equal terms. Prints {@code LISTENING <port>} once
- * bound.
+ * bound. The abuse limits that count per client address or per connection are off (every client of the generator
+ * comes from one address); the request deadline and the size bounds stay.
  */
 public final class HeraldServerMain {
     private HeraldServerMain() {
@@ -55,8 +57,12 @@ public final class HeraldServerMain {
                         + "[--port P] [--threads N] [--max-connections N] [--heartbeat-seconds S]");
             }
         }
+        // The generator runs every client from one address, far past the per-address and per-connection limits
+        // meant for the internet: they are off, as the docs advise for load tests from one machine.
         HeraldServerConfig.Builder config = HeraldServerConfig.builder().host(host).port(port)
-                .maxConnections(maxConnections);
+                .maxConnections(maxConnections)
+                .maxConnectionsPerAddress(0).connectionRateLimit(RateLimit.off())
+                .requestRateLimit(RateLimit.off()).publishRateLimit(RateLimit.off());
         if (heartbeatSeconds > 0) {
             config.heartbeatInterval(Duration.ofSeconds(heartbeatSeconds));
         }

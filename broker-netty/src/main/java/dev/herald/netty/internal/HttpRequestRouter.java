@@ -55,8 +55,6 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
      */
     public static final String HTTP_IDLE_HANDLER = "http-idle";
     private static final Logger LOG = LoggerFactory.getLogger(HttpRequestRouter.class);
-    /** Pipelined requests held while one is in flight; past this the client is misbehaving. */
-    private static final int MAX_PIPELINED = 16;
     private static final String TOPICS_PREFIX = "/topics/";
     private static final String HISTORY_SUFFIX = "/history";
     private static final String PREFLIGHT_ALLOWED_HEADERS = HttpHeaderNames.CONTENT_TYPE + ", "
@@ -69,6 +67,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private final PublishRoute publish;
     private final HistoryRoute history;
     private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
+    /** Pipelined requests held while one is in flight ({@code maxPipelinedRequests}); one more closes. */
+    private final int maxPipelined;
+    private ConnectionLimits limits;
 
     private boolean counted;
     private boolean websocket;
@@ -92,6 +93,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         this.server = server;
         this.publish = new PublishRoute(server);
         this.history = new HistoryRoute(server);
+        this.maxPipelined = server.config().maxPipelinedRequests();
     }
 
     @Override
@@ -133,9 +135,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         if (inFlight || !pipelined.isEmpty()) {
-            if (pipelined.size() >= MAX_PIPELINED) {
+            if (pipelined.size() >= maxPipelined) {
                 request.release();
-                LOG.debug("{}: more than {} pipelined requests, closing", ctx.channel(), MAX_PIPELINED);
+                LOG.debug("{}: more than {} pipelined requests, closing", ctx.channel(), maxPipelined);
                 ctx.close();
                 return;
             }
@@ -182,6 +184,12 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
         if (ctx.pipeline().get(RequestProgress.NAME) instanceof RequestProgress tracker) {
             progress = tracker;
         }
+        limits = ConnectionLimits.of(ctx.channel(), server.config());
+    }
+
+    /** Whether a request is being answered or waits behind one. Event loop only. */
+    boolean answering() {
+        return inFlight || !pipelined.isEmpty();
     }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -208,8 +216,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
     private boolean route(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (!request.decoderResult().isSuccess()) {
             closeAfterResponse = true;
-            sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "bad_request",
-                    "the request could not be read: " + request.decoderResult().cause().getMessage());
+            HttpLimits.sendDecoderFailure(ctx, request, this, server);
             return false;
         }
         if (!counted) {
@@ -222,6 +229,9 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             closeAfterResponse = true;
             sendError(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
                     "the server is shutting down");
+            return false;
+        }
+        if (HttpLimits.refusedRequest(ctx, request, this, server, limits)) {
             return false;
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
@@ -254,6 +264,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             if (ctx.pipeline().get(HTTP_IDLE_HANDLER) != null) {
                 ctx.pipeline().remove(HTTP_IDLE_HANDLER); // the WebSocket session has its own idle handling
             }
+            RequestDeadline.removeFrom(ctx.pipeline()); // frames are no HTTP requests; the handshake has a timeout
             // Added on the first upgrade request only, so plain HTTP connections carry no WebSocket state.
             WebSocketSupport.addHandlers(ctx.pipeline(), server, caller);
             ctx.fireChannelRead(request);
@@ -305,9 +316,11 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 if (!HttpMethod.POST.equals(method)) {
                     return methodNotAllowed(ctx, request, "POST");
                 }
-                Caller caller = HttpAccess.caller(ctx, request, server, this);
-                if (caller != null) {
-                    publish.handle(ctx, request, caller, this);
+                if (!HttpLimits.refusedPublish(ctx, request, this, server, limits)) {
+                    Caller caller = HttpAccess.caller(ctx, request, server, this);
+                    if (caller != null) {
+                        publish.handle(ctx, request, caller, this);
+                    }
                 }
             }
             default -> {
@@ -429,6 +442,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             g.writeNumberProperty("actionsForbidden", m.actionsForbidden());
             g.writeNumberProperty("tokensExpired", m.tokensExpired());
             g.writeNumberProperty("tlsHandshakeFailures", m.tlsHandshakeFailures());
+            m.limits().writeFields(g, server.addressLimiter().trackedAddresses());
             g.writeEndObject();
             EngineStatus engine = server.engineStatus();
             if (engine != null) {

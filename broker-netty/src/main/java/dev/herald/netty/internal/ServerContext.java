@@ -19,6 +19,12 @@ import java.util.function.Supplier;
  * whether the server is shutting down. Thread-safe.
  */
 public final class ServerContext {
+    /**
+     * The most client addresses tracked for the per-address limits: 100,000, or twice the connection limit if that
+     * is more (every open connection's address is tracked, plus the addresses that connected in the last moments).
+     */
+    static final int MIN_TRACKED_ADDRESSES = 100_000;
+
     private final Broker<RawJson> broker;
     private final HeraldServerConfig config;
     private final ServerMetrics metrics;
@@ -26,6 +32,7 @@ public final class ServerContext {
     private final Supplier<EngineStatus> engineStatus;
     private final Authorizer authorizer;
     private final byte[] metricsToken;
+    private final AddressLimiter addressLimiter;
     private final ChannelGroup channels = new DefaultChannelGroup("herald-connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean shuttingDown;
 
@@ -72,6 +79,9 @@ public final class ServerContext {
         this.config = Objects.requireNonNull(config, "config");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.originPolicy = OriginPolicy.of(config.allowedOrigins());
+        int tracked = (int) Math.max(MIN_TRACKED_ADDRESSES, Math.min(Integer.MAX_VALUE, 2L * config.maxConnections()));
+        this.addressLimiter = new AddressLimiter(config.connectionRateLimit(), config.maxConnectionsPerAddress(),
+                tracked, System::nanoTime);
     }
 
     /** @return the broker */
@@ -116,6 +126,11 @@ public final class ServerContext {
     /** @return the origin check */
     public OriginPolicy originPolicy() {
         return originPolicy;
+    }
+
+    /** @return the per-address connection limits */
+    public AddressLimiter addressLimiter() {
+        return addressLimiter;
     }
 
     /**

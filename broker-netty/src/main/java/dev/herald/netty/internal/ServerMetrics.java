@@ -28,6 +28,7 @@ public final class ServerMetrics {
     private final LongAdder actionsForbidden = new LongAdder();
     private final LongAdder tokensExpired = new LongAdder();
     private final LongAdder tlsHandshakeFailures = new LongAdder();
+    private final LimitCounters limits = new LimitCounters();
 
     /**
      * Counts a connection opening if that keeps the open count within {@code max}.
@@ -157,6 +158,11 @@ public final class ServerMetrics {
      */
     public void tlsHandshakeFailed() {
         tlsHandshakeFailures.increment();
+    }
+
+    /** @return the counters of rate limits, per-address limits and request deadlines */
+    public LimitCounters limits() {
+        return limits;
     }
 
     /** @return connections open now */

@@ -23,4 +23,5 @@ record CommandError(String code, String message, ClientCommand.RequestId id) imp
     static final String UNAUTHORIZED = "unauthorized";
     static final String FORBIDDEN = "forbidden";
     static final String TOKEN_EXPIRED = "token_expired";
+    static final String RATE_LIMITED = "rate_limited";
 }

@@ -90,6 +90,16 @@ final class Replies {
         });
     }
 
+    /** An {@code error} frame with code {@code rate_limited} and how long to wait: {@code retryAfterMs}. */
+    static byte[] rateLimited(ClientCommand.RequestId id, String message, long retryAfterMillis) {
+        return write(g -> {
+            start(g, "error", id);
+            g.writeStringProperty("code", CommandError.RATE_LIMITED);
+            g.writeStringProperty("message", message);
+            g.writeNumberProperty("retryAfterMs", retryAfterMillis);
+        });
+    }
+
     private static void start(JsonGenerator g, String type, ClientCommand.RequestId id) {
         g.writeStartObject();
         g.writeStringProperty("type", type);

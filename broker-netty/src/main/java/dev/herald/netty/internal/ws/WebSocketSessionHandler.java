@@ -18,12 +18,14 @@ import dev.herald.netty.SlowConsumerPolicy;
 import dev.herald.netty.auth.Authorizer;
 import dev.herald.netty.auth.Identity;
 import dev.herald.netty.internal.Caller;
+import dev.herald.netty.internal.ConnectionLimits;
 import dev.herald.netty.internal.RawJsonAccess;
 import dev.herald.netty.internal.ServerContext;
 import dev.herald.netty.internal.ServerMetrics;
 import dev.herald.netty.internal.ServerShutdownEvent;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -53,6 +55,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,10 +69,13 @@ import org.slf4j.LoggerFactory;
  * message to {@link OutboundQueue#offer} on the publisher's thread, which only enqueues. Nothing here blocks the
  * event loop, except {@link Subscription#close()}, which may wait for an enqueue in progress on another thread.
  *
+ * <p>Rate limits: each command takes a permit of the connection's {@link ConnectionLimits} ({@link CommandLimiter});
+ * a refused one is answered with {@code rate_limited} and not executed.
+ *
  * <p>Close codes: 1001 on idle timeout and when the broker closes; 1008 after {@value #MAX_CONSECUTIVE_ERRORS}
- * refused commands in a row; 1009 for an over-long fragmented message (a single over-long frame is closed with
- * 1009 by the frame decoder); 1011 on an unexpected server error; 1013 for a slow consumer; 4001 for a refused
- * token, or none where one is needed; 4002 when the token expires.
+ * refused commands in a row, or for a client that goes on past its rate limits; 1009 for an over-long fragmented
+ * message (a single over-long frame is closed with 1009 by the frame decoder); 1011 on an unexpected server error;
+ * 1013 for a slow consumer; 4001 for a refused token, or none where one is needed; 4002 when the token expires.
  *
  * <p>Access: {@link SessionAccess} holds what the session may do; each subscribe and publish is checked against
  * its grants, and an {@code auth} command replaces them.
@@ -97,6 +103,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean sessionOpen;
     private boolean closing;
     private int consecutiveErrors;
+    private CommandLimiter limiter;
 
     WebSocketSessionHandler(ServerContext server, Caller caller) {
         this.broker = server.broker();
@@ -108,6 +115,7 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.limiter = new CommandLimiter(ConnectionLimits.of(ctx.channel(), config), metrics.limits());
     }
 
     @Override
@@ -129,6 +137,8 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
             }
         } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE && sessionOpen) {
             closeSession(1001, "idle timeout");
+        } else if (evt == CommandLimiter.LIMIT_EXCEEDED) {
+            closeWhenAnswered(1008, "rate limit exceeded");
         } else if (evt instanceof ServerShutdownEvent) {
             // The router sends the 1001 close frame; delivery stops here so nothing follows it.
             stopDelivery();
@@ -244,6 +254,30 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * Sends a close frame and stops handling commands, but goes on reading (and dropping) what the client sends:
+     * the protocol handler closes the connection when the client answers the close, and a timer after
+     * {@value WebSocketSupport#CLOSE_FRAME_TIMEOUT_MILLIS} ms otherwise. A client that floods commands is still
+     * sending when it is closed; closing the socket under its data would reset the connection, and the client would
+     * likely never see the close frame that says why.
+     */
+    private void closeWhenAnswered(int code, String reason) {
+        if (closing) {
+            return;
+        }
+        stopDelivery();
+        if (!ctx.channel().isActive()) {
+            ctx.close();
+            return;
+        }
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        metrics.wsFramesOut(1);
+        ScheduledFuture<?> timeout = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, WebSocketSupport.CLOSE_FRAME_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.channel().closeFuture().addListener(f -> timeout.cancel(false));
+    }
+
     private void closeSlowConsumer() {
         if (!closing) {
             metrics.slowConsumerDisconnected();
@@ -265,8 +299,11 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (frame instanceof TextWebSocketFrame) {
-                onCommand(CommandDecoder.decode(ByteBufUtil.getBytes(frame.content())));
-            } else if (frame instanceof BinaryWebSocketFrame) {
+                CommandDecoder.Result decoded = CommandDecoder.decode(ByteBufUtil.getBytes(frame.content()));
+                if (!rateLimited(limiter.check(decoded))) {
+                    onCommand(decoded);
+                }
+            } else if (frame instanceof BinaryWebSocketFrame && !rateLimited(limiter.check(null))) {
                 error(new CommandError(CommandError.UNSUPPORTED_FRAME,
                         "binary frames are not supported; send commands as JSON text frames", null));
             }
@@ -274,6 +311,19 @@ final class WebSocketSessionHandler extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(frame);
         }
+    }
+
+    /** Sends a rate-limit refusal, if there is one, and closes with 1008 if it says so. */
+    private boolean rateLimited(CommandLimiter.Refusal refusal) {
+        if (refusal == null) {
+            return false;
+        }
+        reply(refusal.json());
+        metrics.errorSent();
+        if (refusal.close()) {
+            closeWhenAnswered(1008, "rate limit exceeded");
+        }
+        return true;
     }
 
     private void onCommand(CommandDecoder.Result decoded) {

@@ -2,6 +2,7 @@ package dev.herald.netty.internal.ws;
 
 import dev.herald.netty.HeraldServerConfig;
 import dev.herald.netty.internal.Caller;
+import dev.herald.netty.internal.ConnectionLimits;
 import dev.herald.netty.internal.ServerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
@@ -24,7 +25,8 @@ public final class WebSocketSupport {
     }
 
     /**
-     * Adds the WebSocket protocol handler (upgrade at {@code config.websocketPath()}, handshake timeout, frames
+     * Adds the ping limiter (a client ping takes a request permit, see {@link PingLimiter}), the WebSocket protocol
+     * handler (upgrade at {@code config.websocketPath()}, handshake timeout, frames
      * bounded by {@code maxFrameBytes}: a longer one closes the connection with 1009), an aggregator for
      * fragmented messages (bounded the same way), and the session handler. The session handler adds the idle and
      * heartbeat handlers itself once the handshake completes, so plain HTTP connections carry no WebSocket timers.
@@ -39,6 +41,8 @@ public final class WebSocketSupport {
             return;
         }
         HeraldServerConfig config = server.config();
+        pipeline.addLast(PingLimiter.NAME, new PingLimiter(ConnectionLimits.of(pipeline.channel(), config),
+                server.metrics().limits()));
         pipeline.addLast(PROTOCOL_HANDLER_NAME, new WebSocketServerProtocolHandler(protocolConfig(config)));
         pipeline.addLast("herald-ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
         pipeline.addLast(SESSION_HANDLER_NAME, new WebSocketSessionHandler(server, caller));
