@@ -59,7 +59,6 @@ final class NettyClient implements AutoCloseable {
                     }
                 });
         channel = bootstrap.connect("127.0.0.1", port).sync().channel();
-        handshaker.handshake(channel).sync();
         handshake.orTimeout(10, TimeUnit.SECONDS).join();
     }
 
@@ -104,6 +103,21 @@ final class NettyClient implements AutoCloseable {
 
         Handler(WebSocketClientHandshaker handshaker) {
             this.handshaker = handshaker;
+        }
+
+        /**
+         * Starts the handshake on the event loop: the handshaker adds its frame encoder in a listener of the request's
+         * write, and started from another thread that listener can run after the response has been read and the
+         * HTTP codec removed, failing the handshake.
+         */
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            handshaker.handshake(ctx.channel()).addListener(f -> {
+                if (!f.isSuccess()) {
+                    handshake.completeExceptionally(f.cause());
+                }
+            });
+            ctx.fireChannelActive();
         }
 
         @Override
