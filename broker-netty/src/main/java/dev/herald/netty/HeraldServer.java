@@ -265,6 +265,18 @@ public final class HeraldServer implements AutoCloseable {
         return true;
     }
 
+    /** Connections whose router has begun to receive or answer a request; for tests. */
+    int connectionsWithRequests() {
+        int count = 0;
+        for (Channel channel : initializer.context().channels()) {
+            HttpRequestRouter router = channel.pipeline().get(HttpRequestRouter.class);
+            if (router != null && router.busy()) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /** Connections with a request in progress or an open WebSocket session; for tests. */
     int busyConnections() {
         return busyConnections(initializer.context());
