@@ -65,6 +65,19 @@ class DemoPageRouteTest {
     }
 
     @Test
+    void thePageConnectsToTheServersOwnWebSocketPath() throws Exception {
+        try (HeraldServer server = start(true)) {
+            assertTrue(send(server, "GET").body().contains("<meta name=\"herald-websocket-path\" content=\"/ws\">"));
+        }
+        try (HeraldServer server = HeraldServer.builder().config(HeraldServerConfig.builder().host("127.0.0.1").port(0)
+                .demoPage(true).websocketPath("/live/updates").build()).build().start()) {
+            String page = send(server, "GET").body();
+            assertTrue(page.contains("<meta name=\"herald-websocket-path\" content=\"/live/updates\">"), page);
+            assertFalse(page.contains("content=\"/ws\""), "no trace of the default path");
+        }
+    }
+
+    @Test
     void settingItTwiceIsRefused() {
         HeraldServerConfig.Builder builder = HeraldServerConfig.builder().demoPage(true);
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The demo page served at {@code GET /} when {@code HeraldServerConfig.demoPage()} is on: the classpath resource
@@ -19,6 +20,9 @@ import java.io.UncheckedIOException;
 public final class DemoPage {
     private static final String RESOURCE = "demo.html";
     private static final byte[] HTML = load();
+    private static final String DEFAULT_PATH = "/ws";
+    private static final String PATH_META = "<meta name=\"herald-websocket-path\" content=\"";
+    private static volatile PageFor lastPage;
 
     private DemoPage() {
     }
@@ -30,15 +34,47 @@ public final class DemoPage {
      * @return a 200 response with the page as {@code text/html}
      */
     public static FullHttpResponse response(ByteBufAllocator alloc) {
-        ByteBuf body = alloc.buffer(HTML.length).writeBytes(HTML);
+        return response(alloc, DEFAULT_PATH);
+    }
+
+    /**
+     * A response carrying the page for a server whose WebSocket path is {@code websocketPath}.
+     *
+     * @param alloc         where to allocate the body
+     * @param websocketPath the server's WebSocket path, written into the page for its script to connect to
+     * @return a 200 response with the page as {@code text/html}
+     */
+    public static FullHttpResponse response(ByteBufAllocator alloc, String websocketPath) {
+        byte[] html = forPath(websocketPath);
+        ByteBuf body = alloc.buffer(html.length).writeBytes(html);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, HTML.length)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, html.length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set("X-Content-Type-Options", "nosniff")
                 .set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY");
         return response;
+    }
+
+    /** The page for one path, made once: a server has one path, so one entry is enough. */
+    private static byte[] forPath(String websocketPath) {
+        if (websocketPath.equals(DEFAULT_PATH)) {
+            return HTML;
+        }
+        PageFor last = lastPage;
+        if (last != null && last.path().equals(websocketPath)) {
+            return last.html();
+        }
+        String escaped = websocketPath.replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;")
+                .replace(">", "&gt;");
+        byte[] html = new String(HTML, StandardCharsets.UTF_8)
+                .replace(PATH_META + DEFAULT_PATH + "\"", PATH_META + escaped + "\"").getBytes(StandardCharsets.UTF_8);
+        lastPage = new PageFor(websocketPath, html);
+        return html;
+    }
+
+    private record PageFor(String path, byte[] html) {
     }
 
     private static byte[] load() {

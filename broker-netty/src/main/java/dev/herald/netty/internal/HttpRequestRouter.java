@@ -278,7 +278,7 @@ public final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
                 } else if (!HttpMethod.GET.equals(method)) {
                     return methodNotAllowed(ctx, request, "GET");
                 } else {
-                    send(ctx, request, DemoPage.response(ctx.alloc()));
+                    send(ctx, request, DemoPage.response(ctx.alloc(), server.config().websocketPath()));
                 }
             }
             case "/health" -> {
